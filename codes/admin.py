@@ -1,0 +1,242 @@
+from django import forms
+from django.contrib import admin
+from import_export.admin import ImportExportMixin
+
+from codes.models import (
+    BillingCode,
+    CodeBrief,
+    CodeDiagnosis,
+    CodeRelationship,
+    CodeSetRelease,
+    DiagnosisCode,
+    Modifier,
+    ModifierGuidance,
+    PlaceOfService,
+    SiteOfService,
+)
+from codes.resources import BillingCodeResource, DiagnosisCodeResource
+from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin
+
+
+class ModifierGuidanceInline(CuratedInline):
+    model = ModifierGuidance
+    autocomplete_fields = ("modifier",)
+    fields = ("display_order", "modifier", "when_to_use")
+
+
+class SiteOfServiceInline(CuratedInline):
+    model = SiteOfService
+    fields = ("place_of_service", "setting_note", "is_typical")
+
+
+class RelationshipInline(CuratedInline):
+    model = CodeRelationship
+    fk_name = "from_code"
+    autocomplete_fields = ("to_code",)
+    fields = ("kind", "to_code", "note")
+    verbose_name = "relationship to another code"
+    verbose_name_plural = "relationships to other codes"
+
+
+class CodeDiagnosisInline(CuratedInline):
+    model = CodeDiagnosis
+    autocomplete_fields = ("diagnosis",)
+    fields = ("diagnosis", "note")
+
+
+class CodeBriefInline(admin.StackedInline):
+    model = CodeBrief
+    extra = 0
+    show_change_link = True
+    fields = ("title", "headline", "state")
+    readonly_fields = ("title", "headline", "state")
+    can_delete = False
+    verbose_name_plural = "briefs (open a brief to edit it)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BillingCode)
+class BillingCodeAdmin(ImportExportMixin, CuratedAdmin):
+    resource_classes = [BillingCodeResource]
+    list_display = (
+        "code",
+        "system",
+        "short_descriptor",
+        "category",
+        "is_add_on",
+        "status",
+        "global_days",
+        "updated_at",
+    )
+    list_filter = ("system", "status", "is_add_on", "category")
+    # A prefix, so the code pickers (autocomplete) narrow down while a curator types '935'.
+    search_fields = ("^code", "short_descriptor", "long_descriptor")
+    list_select_related = ("release",)
+    fieldsets = (
+        (None, {"fields": ("system", "code", "short_descriptor", "long_descriptor", "category", "is_add_on")}),
+        ("Status", {"fields": ("status", "effective_date", "termination_date", "add_date", "action_code")}),
+        (
+            "CMS and fee schedule",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "coverage_code",
+                    "type_of_service",
+                    "global_days",
+                    "mult_proc",
+                    "bilat_surg",
+                    "asst_surg",
+                    "co_surg",
+                    "team_surg",
+                    "release",
+                ),
+            },
+        ),
+        ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
+    )
+    raw_id_fields = ("release",)
+    inlines = [CodeBriefInline, ModifierGuidanceInline, SiteOfServiceInline, RelationshipInline, CodeDiagnosisInline]
+
+
+@admin.register(CodeBrief)
+class CodeBriefAdmin(ReviewedAdmin):
+    list_display = ("code", "title", "state", "revision_of", "updated_at", "changed_by")
+    list_filter = ("state",)
+    search_fields = ("=code__code", "title", "headline")
+    list_select_related = ("code", "changed_by", "revision_of__code")
+    autocomplete_fields = ("code",)
+    readonly_fields = (
+        *CuratedAdmin.readonly_fields,
+        "state",
+        "revision_of",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("code", "title", "headline", "lead")}),
+        ("Summary & Overview", {"fields": ("significance", "key_payers_summary", "reader_takeaways", "audience_note")}),
+        ("Billing Code Overview", {"fields": ("service_type", "site_of_service_summary")}),
+        ("Clinical context", {"fields": ("clinical_context",)}),
+        (
+            "Workflow",
+            {
+                "fields": (
+                    "state",
+                    "revision_of",
+                    "submitted_by",
+                    "submitted_at",
+                    "reviewed_by",
+                    "reviewed_at",
+                    "review_comment",
+                )
+            },
+        ),
+        ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
+    )
+
+
+@admin.register(CodeRelationship)
+class CodeRelationshipAdmin(CuratedAdmin):
+    list_display = ("from_code", "kind", "to_code", "note")
+    list_filter = ("kind",)
+    search_fields = ("=from_code__code", "=to_code__code")
+    list_select_related = ("from_code", "to_code")
+    autocomplete_fields = ("from_code", "to_code")
+
+
+@admin.register(Modifier)
+class ModifierAdmin(CuratedAdmin):
+    list_display = ("code", "description", "level", "status")
+    list_filter = ("level", "status")
+    search_fields = ("=code", "description")
+
+
+@admin.register(ModifierGuidance)
+class ModifierGuidanceAdmin(CuratedAdmin):
+    list_display = ("code", "modifier_label", "modifier_description", "when_to_use", "display_order")
+    search_fields = ("=code__code", "=modifier__code", "when_to_use")
+    list_select_related = ("code", "modifier")
+    autocomplete_fields = ("code", "modifier")
+
+    @admin.display(description="modifier")
+    def modifier_label(self, obj):
+        return obj.modifier_label
+
+    @admin.display(description="description")
+    def modifier_description(self, obj):
+        return obj.modifier_description
+
+
+@admin.register(PlaceOfService)
+class PlaceOfServiceAdmin(CuratedAdmin):
+    list_display = ("code", "name", "setting")
+    list_filter = ("setting",)
+    search_fields = ("=code", "name")
+
+
+@admin.register(SiteOfService)
+class SiteOfServiceAdmin(CuratedAdmin):
+    list_display = ("code", "place_of_service", "setting_note", "is_typical")
+    list_filter = ("is_typical", "place_of_service")
+    search_fields = ("=code__code", "setting_note")
+    list_select_related = ("code", "place_of_service")
+    autocomplete_fields = ("code",)
+
+
+class DiagnosisCodeForm(forms.ModelForm):
+    """The admin builds the model form around this; it only widens the code field."""
+
+    # One more character than stored: curators type the dot ('T82.857A'); the model drops it.
+    code = forms.CharField(max_length=8, help_text="With or without the dot: I25.10 or I2510.")
+
+
+@admin.register(DiagnosisCode)
+class DiagnosisCodeAdmin(ImportExportMixin, CuratedAdmin):
+    resource_classes = [DiagnosisCodeResource]
+    list_display = ("display_code", "description", "is_billable", "status", "release")
+    list_filter = ("is_billable", "status")
+    search_fields = ("=code", "^code", "description")
+    list_select_related = ("release",)
+    raw_id_fields = ("release",)
+    form = DiagnosisCodeForm
+
+    @admin.display(description="code", ordering="code")
+    def display_code(self, obj):
+        return obj.display_code
+
+    def get_search_results(self, request, queryset, search_term):
+        # Curators type codes with the dot (I25.10); they are stored without it.
+        return super().get_search_results(request, queryset, search_term.replace(".", "").strip())
+
+
+@admin.register(CodeDiagnosis)
+class CodeDiagnosisAdmin(CuratedAdmin):
+    list_display = ("code", "diagnosis", "note")
+    search_fields = ("=code__code", "=diagnosis__code")
+    list_select_related = ("code", "diagnosis")
+    autocomplete_fields = ("code", "diagnosis")
+
+
+@admin.register(CodeSetRelease)
+class CodeSetReleaseAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "effective_date", "created_at", "source_file")
+    list_filter = ("kind",)
+    search_fields = ("name", "source_file")
+    readonly_fields = (
+        "kind",
+        "name",
+        "effective_date",
+        "source_file",
+        "checksum",
+        "counts",
+        "created_at",
+        "updated_at",
+        "changed_by",
+    )
+
+    def has_add_permission(self, request):
+        return False

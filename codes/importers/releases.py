@@ -1,0 +1,299 @@
+"""Writing a release's rows in bulk: create, update what changed, leave the rest alone, with history.
+
+An import runs inside one transaction (`release_import`), so bad input found on the last line still
+leaves the database as it was, and a dry run rolls the same transaction back after counting.
+Bulk writes skip model signals, so history rows are written explicitly (`writers`): every created,
+changed or terminated row gets one, with the release as change reason.
+A row's `release` names the release that last created or changed it.
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from codes.choices import CodeStatus
+from codes.importers.errors import ImportFileError
+from codes.importers.writers import insert_history, insert_rows
+from codes.models import CodeSetRelease
+
+BATCH_SIZE = 2000
+# bulk_update builds one CASE per field and row; smaller statements keep it quick.
+UPDATE_BATCH_SIZE = 500
+# Keys of changed rows kept per category for the detailed report; counts are always exact.
+LISTED_KEYS = 1000
+
+CREATED, UPDATED, UNCHANGED, TERMINATED = "created", "updated", "unchanged", "terminated"
+DESCRIPTOR_CHANGES = "descriptor changes"
+OUTCOMES = (CREATED, UPDATED, UNCHANGED, TERMINATED)
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class ImportRun:
+    """One import of one release file: its release row, who runs it, and what it did."""
+
+    kind: str
+    name: str
+    effective_date: date | None
+    source_file: str
+    checksum: str
+    user: object = None
+    dry_run: bool = False
+    release: CodeSetRelease | None = None
+    repeat: bool = False
+    counts: dict[str, Counter] = field(default_factory=dict)
+    changed_keys: dict[str, dict[str, list]] = field(default_factory=dict)
+    rejected: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return f"Imported from {self.name} ({self.source_file})"[:100]
+
+    def tally(self, label: str, outcome: str, key=None, amount: int = 1) -> None:
+        self.counts.setdefault(label, Counter(dict.fromkeys(OUTCOMES, 0)))[outcome] += amount
+        if key is not None and outcome != UNCHANGED:
+            keys = self.changed_keys.setdefault(label, {}).setdefault(outcome, [])
+            if len(keys) < LISTED_KEYS:
+                keys.append(key)
+
+    def reject(self, reason: str, amount: int = 1) -> None:
+        """Rows of the file deliberately not loaded (the reason says why); not an error."""
+        self.rejected[reason] += amount
+
+    def summary(self) -> dict:
+        result = {label: dict(counter) for label, counter in self.counts.items()}
+        result["rejected"] = sum(self.rejected.values())
+        if self.rejected:
+            result["rejected reasons"] = dict(self.rejected)
+        return result
+
+    def wrote_anything(self) -> bool:
+        return not self.repeat or any(
+            counter[outcome] for counter in self.counts.values() for outcome in (CREATED, UPDATED, TERMINATED)
+        )
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+@contextmanager
+def release_import(
+    *,
+    kind: str,
+    name: str,
+    effective_date: date | None,
+    source_file: str,
+    checksum: str,
+    user=None,
+    dry_run: bool = False,
+) -> Iterator[ImportRun]:
+    """Run an import in one transaction and record its release with the counts.
+
+    The same file imported again (same kind and checksum) reuses its release row, so an unchanged
+    release writes nothing at all. A dry run does all the work, then rolls it back.
+    """
+    run = ImportRun(
+        kind=kind,
+        name=name,
+        effective_date=effective_date,
+        source_file=source_file[:500],
+        checksum=checksum,
+        user=user,
+        dry_run=dry_run,
+    )
+    try:
+        with transaction.atomic():
+            run.release = CodeSetRelease.objects.filter(kind=kind, checksum=checksum).first()
+            run.repeat = run.release is not None
+            if not run.repeat:
+                run.release = CodeSetRelease.objects.create(
+                    kind=kind,
+                    name=name[:100],
+                    effective_date=effective_date,
+                    source_file=run.source_file,
+                    checksum=checksum,
+                    changed_by=user,
+                )
+            try:
+                yield run
+            except IntegrityError as exc:
+                raise ImportFileError(f"the database refused the release: {exc}") from exc
+            if not run.repeat:
+                run.release.counts = run.summary()
+                run.release.save(update_fields=["counts", "updated_at"])
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+
+
+class BulkSync:
+    """Brings one model's rows in line with the records of a release, a batch at a time.
+
+    `key` names the fields that identify a row (attnames, e.g. `code_id`); `fields` the fields the
+    release owns, compared and written. Fields it does not name (a curator's category, a brief)
+    are never touched. `scope` limits which existing rows the release speaks for.
+    """
+
+    def __init__(
+        self,
+        run: ImportRun,
+        model,
+        *,
+        key: tuple[str, ...],
+        fields: tuple[str, ...],
+        label: str,
+        scope: dict | None = None,
+        descriptor_fields: tuple[str, ...] = (),
+        stamp_release: bool = True,
+        defaults: dict | None = None,
+    ):
+        self.run = run
+        self.model = model
+        self.key = key
+        self.fields = fields
+        self.label = label
+        self.scope = scope or {}
+        self.descriptor_fields = set(descriptor_fields)
+        self.has_status = any(f.name == "status" for f in model._meta.fields)
+        self.stamp_release = stamp_release and any(f.name == "release" for f in model._meta.fields)
+        self.defaults = defaults or {}
+        self.seen: dict[tuple, int | None] = {}
+        self.pending: list[tuple[dict, dict | None]] = []
+        for outcome in OUTCOMES:
+            run.tally(label, outcome, amount=0)
+        if descriptor_fields:
+            run.tally(label, DESCRIPTOR_CHANGES, amount=0)
+
+    def feed(self, record: dict, *, line: int | None = None, create_values: dict | None = None) -> None:
+        """Queue one record. A field of `fields` the record leaves out is left as it is;
+        `create_values` are used only when the row is new."""
+        key = tuple(record[name] for name in self.key)
+        if key in self.seen:
+            first = self.seen[key]
+            raise ImportFileError(
+                f"duplicate {self.label[:-1] if self.label.endswith('s') else self.label} "
+                f"{'/'.join(str(part) for part in key)}" + (f" (first on line {first})" if first else ""),
+                line=line,
+            )
+        self.seen[key] = line
+        self.pending.append((record, create_values))
+        if len(self.pending) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        existing = self._existing([tuple(record[name] for name in self.key) for record, _ in batch])
+        creates, changes = [], {}
+        for record, create_values in batch:
+            key = tuple(record[name] for name in self.key)
+            current = existing.get(key)
+            if current is None:
+                obj = self.model(**self.defaults, **(create_values or {}), **record)
+                if self.stamp_release:
+                    obj.release = self.run.release
+                obj.changed_by = self.run.user
+                creates.append(obj)
+                self.run.tally(self.label, CREATED, key=self._label_key(key))
+                continue
+            pk, values = current
+            changed = [name for name in self.fields if name in record and values[name] != record[name]]
+            if not changed:
+                self.run.tally(self.label, UNCHANGED)
+                continue
+            changes[pk] = (key, record, changed)
+        updates = []
+        now = timezone.now()
+        for pk, obj in self.model.objects.in_bulk(list(changes)).items():
+            key, record, changed = changes[pk]
+            was_active = self.has_status and obj.status != CodeStatus.TERMINATED
+            for name in changed:
+                setattr(obj, name, record[name])
+            self._stamp(obj, now)
+            updates.append(obj)
+            ends = was_active and obj.status == CodeStatus.TERMINATED
+            self.run.tally(self.label, TERMINATED if ends else UPDATED, key=self._label_key(key))
+            if self.descriptor_fields.intersection(changed):
+                self.run.tally(self.label, DESCRIPTOR_CHANGES, key=self._label_key(key))
+        self._write(creates, updates)
+
+    def finish(self) -> None:
+        self.flush()
+
+    def seen_codes(self) -> set:
+        """The single-field keys of every record fed so far."""
+        return {key[0] for key in self.seen}
+
+    def terminate_missing(self, scope: dict | None = None) -> int:
+        """Mark terminated the rows an earlier release loaded that this release no longer lists.
+
+        Rows never loaded from a release (typed by a curator) are left alone; nothing is deleted.
+        `scope` narrows the rows the release speaks for (default: the lookup scope).
+        """
+        self.flush()
+        candidates = (
+            self.model.objects.filter(**(self.scope if scope is None else scope), release__isnull=False)
+            .exclude(status=CodeStatus.TERMINATED)
+            .values_list("pk", *self.key)
+        )
+        stale = [pk for pk, *key in candidates.iterator(chunk_size=5000) if tuple(key) not in self.seen]
+        now = timezone.now()
+        for pks in chunked(stale, BATCH_SIZE):
+            objs = list(self.model.objects.filter(pk__in=pks))
+            for obj in objs:
+                obj.status = CodeStatus.TERMINATED
+                self._stamp(obj, now)
+                self.run.tally(self.label, TERMINATED, key=self._label_key(tuple(getattr(obj, k) for k in self.key)))
+            self._write([], objs, extra_fields=("status",))
+        return len(stale)
+
+    def _existing(self, keys: list[tuple]) -> dict[tuple, tuple[int, dict]]:
+        """Primary key and release-owned values of the rows a batch of keys names, read as tuples."""
+        queryset = self.model.objects.filter(**self.scope)
+        for position, name in enumerate(self.key):
+            queryset = queryset.filter(**{f"{name}__in": {key[position] for key in keys}})
+        width = len(self.key)
+        return {
+            tuple(row[1 : width + 1]): (row[0], dict(zip(self.fields, row[width + 1 :], strict=True)))
+            for row in queryset.values_list("pk", *self.key, *self.fields)
+        }
+
+    def _stamp(self, obj, now) -> None:
+        obj.version += 1
+        obj.updated_at = now
+        obj.changed_by = self.run.user
+        if self.stamp_release:
+            obj.release = self.run.release
+
+    def _write(self, creates: list, updates: list, extra_fields: tuple[str, ...] = ()) -> None:
+        user, reason, now = self.run.user, self.run.reason, timezone.now()
+        insert_rows(self.model, creates, user=user, reason=reason, when=now)
+        if updates:
+            written = [*self.fields, *extra_fields, "version", "updated_at", "changed_by"]
+            if self.stamp_release:
+                written.append("release")
+            self.model.objects.bulk_update(updates, list(dict.fromkeys(written)), batch_size=UPDATE_BATCH_SIZE)
+            insert_history(self.model, updates, "~", user=user, reason=reason, when=now)
+
+    @staticmethod
+    def _label_key(key: tuple) -> str:
+        return "/".join(str(part) for part in key if part not in (None, ""))

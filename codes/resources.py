@@ -1,0 +1,141 @@
+"""django-import-export resources of the code catalogue: the columns of admin imports and exports.
+
+`CuratedResource` is the base of every resource (payers' too): it refuses a row edited since the
+file was exported (its `version` column no longer matches), records who imported what (history
+user, `changed_by`, change reason naming the file), bumps the row version, and validates each row
+with the model's `full_clean()`, so a row error names its field. Foreign keys are written and read
+by their natural key (the code, the payer's slug), never by database id.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
+from import_export import fields, resources, widgets
+
+from codes.models import BillingCode, CodeSetRelease, DiagnosisCode
+
+AUDIT_FIELDS = ("version", "created_at", "updated_at", "changed_by")
+
+
+class CuratedResource(resources.ModelResource):
+    """Base resource for curated models: validated rows, history with the importing user, versions."""
+
+    version = fields.Field(attribute="version", column_name="version", readonly=True)
+    created_at = fields.Field(attribute="created_at", column_name="created_at", readonly=True)
+    updated_at = fields.Field(attribute="updated_at", column_name="updated_at", readonly=True)
+    changed_by = fields.Field(
+        attribute="changed_by",
+        column_name="changed_by",
+        readonly=True,
+        widget=widgets.ForeignKeyWidget(get_user_model(), "username"),
+    )
+
+    class Meta:
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def import_instance(self, instance, row, **kwargs):
+        instance._file_version = row.get("version")
+        super().import_instance(instance, row, **kwargs)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The model's validation, plus: the row must not have changed since the file was exported.
+
+        Runs only for rows that change something: an unchanged row is skipped before.
+        """
+        errors = dict(import_validation_errors or {})
+        file_version = str(getattr(instance, "_file_version", None) or "").strip()
+        if not instance._state.adding and file_version and file_version != str(instance.version):
+            errors.setdefault(NON_FIELD_ERRORS, []).append(
+                f"{instance} changed since this file was exported (version {file_version} in the file, "
+                f"{instance.version} now); export it again and redo the change."
+            )
+        for name, messages in self.refusals(instance).items():
+            errors.setdefault(name, []).extend(messages)
+        super().validate_instance(instance, errors, validate_unique)
+
+    def refusals(self, instance) -> dict:
+        """Errors a subclass adds for rows an import must not change."""
+        return {}
+
+    def before_save_instance(self, instance, row, **kwargs):
+        user = kwargs.get("user")
+        if user is not None and getattr(user, "is_authenticated", False):
+            instance.changed_by = user
+            instance._history_user = user
+        file_name = kwargs.get("file_name")
+        instance._change_reason = f"Imported from {file_name}"[:100] if file_name else "Imported in the admin"
+        if not instance._state.adding:
+            instance.version += 1
+
+
+class BillingCodeResource(CuratedResource):
+    release = fields.Field(
+        attribute="release",
+        column_name="release",
+        readonly=True,
+        widget=widgets.ForeignKeyWidget(CodeSetRelease, "name"),
+    )
+
+    class Meta(CuratedResource.Meta):
+        model = BillingCode
+        import_id_fields = ("system", "code")
+        fields = (
+            "system",
+            "code",
+            "short_descriptor",
+            "long_descriptor",
+            "category",
+            "is_add_on",
+            "status",
+            "effective_date",
+            "termination_date",
+            "add_date",
+            "action_code",
+            "action_effective_date",
+            "coverage_code",
+            "type_of_service",
+            "global_days",
+            "mult_proc",
+            "bilat_surg",
+            "asst_surg",
+            "co_surg",
+            "team_surg",
+            "release",
+            *AUDIT_FIELDS,
+        )
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        for name in ("system", "code"):
+            if row.get(name):
+                row[name] = str(row[name]).strip().upper()
+
+
+class DiagnosisCodeResource(CuratedResource):
+    release = fields.Field(
+        attribute="release",
+        column_name="release",
+        readonly=True,
+        widget=widgets.ForeignKeyWidget(CodeSetRelease, "name"),
+    )
+
+    class Meta(CuratedResource.Meta):
+        model = DiagnosisCode
+        import_id_fields = ("code",)
+        fields = (
+            "code",
+            "short_description",
+            "description",
+            "is_billable",
+            "order_number",
+            "status",
+            "release",
+            *AUDIT_FIELDS,
+        )
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        if row.get("code"):
+            # Curators write I25.10; the catalogue stores I2510.
+            row["code"] = DiagnosisCode.normalise(str(row["code"]))

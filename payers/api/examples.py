@@ -1,0 +1,180 @@
+"""Example responses shown in the OpenAPI schema (and so in /api/docs/).
+
+The code brief is the demo data's 93590 as the API returns it, with long texts shortened and two of
+its payers' coverage and gaps kept.
+"""
+
+CODE_BRIEF_EXAMPLE = {
+    "url": "https://policyhub.example.org/api/v1/codes/93590/",
+    "code": "93590",
+    "system": "CPT",
+    "title": "Percutaneous Mitral Valve Occlusion, First Device",
+    "short_descriptor": "Percutaneous Mitral Valve Occlusion, First Device",
+    "long_descriptor": "CPT code 93590 describes percutaneous insertion of a first occlusion device to close a "
+    "leak around the mitral valve (the valve between the left …",
+    "category": "Cardiovascular / structural heart",
+    "is_add_on": False,
+    "status": "active",
+    "effective_date": None,
+    "termination_date": None,
+    "add_date": None,
+    "action_code": "",
+    "coverage_code": "",
+    "type_of_service": "",
+    "global_days": "",
+    "mult_proc": "",
+    "bilat_surg": "",
+    "asst_surg": "",
+    "co_surg": "",
+    "team_surg": "",
+    "updated_at": "2025-01-15T12:00:00Z",
+    "brief": {
+        "title": "Percutaneous Mitral Valve Occlusion, First Device",
+        "headline": "New billing descriptor clarifies percutaneous mitral valve leak closure procedure",
+        "lead": "CPT code 93590 designates the percutaneous insertion of the first occlusion device to "
+        "close a leak around the mitral valve. The code captures a …",
+        "significance": "CPT code 93590 identifies a high-cost, high-complexity transcatheter structural "
+        "heart procedure used to seal mitral valve leaks. As transcatheter …",
+        "key_payers_summary": "Analysis includes major national payers: Aetna, Blue Cross Blue Shield, "
+        "Cigna Health, UnitedHealthcare, and Medicare.",
+        "reader_takeaways": "The publication summarizes clinical context for percutaneous mitral "
+        "occlusion, typical sites of service, and practical coding considerations. It "
+        "…",
+        "audience_note": "",
+        "service_type": "Percutaneous transcatheter mitral valve occlusion (first occlusion device insertion)",
+        "site_of_service_summary": "Hospital inpatient or hospital outpatient catheterization laboratory "
+        "or hybrid operating room",
+        "clinical_context": "A 78-year-old patient with a history of ischemic cardiomyopathy and prior "
+        "mitral valve replacement presents with progressive dyspnea, orthopnea, and …",
+        "published_at": "2025-01-15T12:00:00Z",
+        "updated_at": "2025-01-15T12:00:00Z",
+    },
+    "sites_of_service": [
+        {
+            "place_of_service": {"code": "21", "name": "Inpatient Hospital", "setting": "facility"},
+            "setting_note": "catheterization laboratory or hybrid operating room",
+            "is_typical": True,
+        },
+        {
+            "place_of_service": {"code": "22", "name": "On Campus-Outpatient Hospital", "setting": "facility"},
+            "setting_note": "catheterization laboratory or hybrid operating room",
+            "is_typical": True,
+        },
+    ],
+    "modifier_guidance": [
+        {
+            "modifier": "00",
+            "description": "No modifier",
+            "when_to_use": "Standard reporting when no specific modifier applies",
+            "display_order": 1,
+        },
+        {"modifier": "62", "description": "Two surgeons", "when_to_use": "", "display_order": 2},
+    ],
+    "related_codes": [
+        {
+            "direction": "incoming",
+            "kind": "add_on_to",
+            "note": "",
+            "code": {
+                "url": "https://policyhub.example.org/api/v1/codes/93592/",
+                "code": "93592",
+                "system": "CPT",
+                "short_descriptor": "Additional Occlusion Device for Percutaneous Valve Leak",
+            },
+        }
+    ],
+    "diagnosis_codes": [],
+    "coverage": [
+        {
+            "id": 1,
+            "url": "https://policyhub.example.org/api/v1/coverage-criteria/1/",
+            "payer": {
+                "url": "https://policyhub.example.org/api/v1/payers/aetna/",
+                "slug": "aetna",
+                "name": "Aetna",
+                "kind": "commercial",
+            },
+            "coverage_status": "unknown",
+            "crd_covered": "indeterminate",
+            "prior_auth": "unknown",
+            "crd_pa_needed": "indeterminate",
+            "prior_auth_delegate": "",
+            "criteria": "",
+            "limitations": "",
+            "diagnosis_codes": [],
+            "policy": None,
+            "effective_start": None,
+            "effective_end": None,
+            "last_verified": None,
+            "published_at": "2025-01-15T12:00:00Z",
+            "updated_at": "2025-01-15T12:00:00Z",
+        },
+        {
+            "id": 2,
+            "url": "https://policyhub.example.org/api/v1/coverage-criteria/2/",
+            "payer": {
+                "url": "https://policyhub.example.org/api/v1/payers/blue-cross-blue-shield/",
+                "slug": "blue-cross-blue-shield",
+                "name": "Blue Cross Blue Shield",
+                "kind": "bcbs",
+            },
+            "coverage_status": "unknown",
+            "crd_covered": "indeterminate",
+            "prior_auth": "unknown",
+            "crd_pa_needed": "indeterminate",
+            "prior_auth_delegate": "",
+            "criteria": "",
+            "limitations": "",
+            "diagnosis_codes": [],
+            "policy": None,
+            "effective_start": None,
+            "effective_end": None,
+            "last_verified": None,
+            "published_at": "2025-01-15T12:00:00Z",
+            "updated_at": "2025-01-15T12:00:00Z",
+        },
+    ],
+    "documentation_requirements": [],
+    "benchmarks": [],
+    "open_gaps": [
+        {
+            "id": 9,
+            "url": "https://policyhub.example.org/api/v1/gaps/9/",
+            "payer": None,
+            "policy": None,
+            "category": "benchmark",
+            "description": "Utilization and reimbursement benchmarks were not supplied.",
+            "status": "open",
+            "priority": 2,
+            "assignee": None,
+            "due_date": None,
+            "resolution_note": "",
+            "opened_at": "2025-01-15T12:00:00Z",
+            "resolved_at": None,
+            "rule": "",
+            "updated_at": "2025-01-15T12:00:00Z",
+        },
+        {
+            "id": 3,
+            "url": "https://policyhub.example.org/api/v1/gaps/3/",
+            "payer": {
+                "url": "https://policyhub.example.org/api/v1/payers/aetna/",
+                "slug": "aetna",
+                "name": "Aetna",
+                "kind": "commercial",
+            },
+            "policy": None,
+            "category": "coverage_criteria",
+            "description": "Detailed payer-specific coverage criteria were not supplied.",
+            "status": "open",
+            "priority": 2,
+            "assignee": None,
+            "due_date": None,
+            "resolution_note": "",
+            "opened_at": "2025-01-15T12:00:00Z",
+            "resolved_at": None,
+            "rule": "",
+            "updated_at": "2025-01-15T12:00:00Z",
+        },
+    ],
+}

@@ -1,0 +1,126 @@
+"""Loads the seed briefs as published demo data; running it again changes nothing.
+
+Rows a curator has edited since (changed_by is not the system account) are left as the curator
+made them; untouched rows follow `demo_content`.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from codes.choices import RelationshipKind
+from codes.models import (
+    BillingCode,
+    CodeBrief,
+    CodeRelationship,
+    Modifier,
+    ModifierGuidance,
+    PlaceOfService,
+    SiteOfService,
+)
+from payers import demo_content
+from payers.choices import CoverageStatus, GapCategory, PriorAuth
+from payers.models import CoverageCriterion, FollowUpGap, Payer
+from policyhub.choices import WorkflowState
+from policyhub.records import Outcome, sync_record
+
+SYSTEM_USERNAME = "policyhub-system"
+REASON = "Loaded from the published seed briefs"
+
+
+def system_user():
+    """The named account that approves content loaded by the system (demo data, imports)."""
+    user, created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "PolicyHub", "last_name": "System", "is_active": False},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def _published(user):
+    """Workflow fields of content that the system approved at load time."""
+    return {"state": WorkflowState.PUBLISHED, "submitted_by": user, "reviewed_by": user}
+
+
+@transaction.atomic
+def load_demo() -> dict[str, int]:
+    """Create or update the demo rows; returns how many rows were created / updated / unchanged."""
+    user = system_user()
+    tally = {outcome.value: 0 for outcome in Outcome}
+
+    def sync(model, lookup, values):
+        obj, outcome = sync_record(model, lookup=lookup, values=values, user=user, reason=REASON, keep_edits=True)
+        tally[outcome.value] += 1
+        return obj, outcome
+
+    payers = [
+        sync(Payer, {"slug": p["slug"]}, {k: v for k, v in p.items() if k != "slug"})[0] for p in demo_content.PAYERS
+    ]
+    modifiers = {m["code"]: sync(Modifier, {"code": m["code"]}, m)[0] for m in demo_content.MODIFIERS}
+    places = {p["code"]: sync(PlaceOfService, {"code": p["code"]}, p)[0] for p in demo_content.PLACES_OF_SERVICE}
+
+    codes = {}
+    for item in demo_content.CODES:
+        code, _ = sync(
+            BillingCode,
+            {"system": item["system"], "code": item["code"]},
+            {
+                "short_descriptor": item["short_descriptor"],
+                "long_descriptor": item["long_descriptor"],
+                "category": item["category"],
+                "is_add_on": item["is_add_on"],
+            },
+        )
+        codes[code.code] = code
+        if item["brief"]:
+            sync(CodeBrief, {"code": code, "revision_of": None}, {**item["brief"], **_published(user)})
+            for payer in payers:
+                sync(
+                    CoverageCriterion,
+                    {"code": code, "payer": payer, "revision_of": None},
+                    {
+                        "coverage_status": CoverageStatus.UNKNOWN,
+                        "prior_auth": PriorAuth.UNKNOWN,
+                        **_published(user),
+                    },
+                )
+        for pos_code, note in item["sites"]:
+            sync(
+                SiteOfService,
+                {"code": code, "place_of_service": places[pos_code]},
+                {"setting_note": note, "is_typical": True},
+            )
+        for order, (modifier_code, when) in enumerate(item["modifier_guidance"], start=1):
+            sync(
+                ModifierGuidance,
+                {"code": code, "modifier": modifiers.get(modifier_code)},
+                {"when_to_use": when, "display_order": order},
+            )
+        for category, payer_marker, description in item["gaps"]:
+            for payer in payers if payer_marker == "*" else [None]:
+                sync(
+                    FollowUpGap,
+                    {"code": code, "payer": payer, "category": GapCategory(category)},
+                    {"description": description},
+                )
+
+    for add_on, primary in demo_content.ADD_ON_PAIRS:
+        sync(
+            CodeRelationship,
+            {"from_code": codes[add_on], "to_code": codes[primary], "kind": RelationshipKind.ADD_ON_TO},
+            {},
+        )
+    _stamp_review_times()
+    return tally
+
+
+def _stamp_review_times():
+    """Published demo rows carry their approval time, like any reviewed row."""
+    now = timezone.now()
+    for model in (CodeBrief, CoverageCriterion):
+        model.objects.filter(state=WorkflowState.PUBLISHED, reviewed_at__isnull=True).update(
+            submitted_at=now, reviewed_at=now
+        )

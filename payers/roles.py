@@ -1,0 +1,154 @@
+"""Who may do what: PolicyHub's three roles as auth groups.
+
+- **Policy editor** (staff): creates and edits drafts of code briefs, coverage criteria and
+  documentation requirements and submits them for review; maintains the rows around them (sites of
+  service, modifier guidance, relationships, associated diagnoses, benchmarks, policy documents);
+  opens and works follow-up gaps.
+- **Policy reviewer** (staff): everything an editor does, plus approve and publish, send back and
+  retire (the custom `publish_<model>` permission of each reviewed model), and maintains payers and
+  the reference catalogues.
+- **Viewer** (not staff): reads the pages and the API.
+
+Superusers hold every permission. `sync_roles()` makes each group hold exactly the permissions
+below; the data migration `payers/migrations/0004_roles.py` runs it, and a change to this table
+comes with a new migration that runs it again. `assign_role()` puts a user in one role.
+"""
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+EDITOR = "Policy editor"
+REVIEWER = "Policy reviewer"
+VIEWER = "Viewer"
+ROLES = (EDITOR, REVIEWER, VIEWER)
+STAFF_ROLES = frozenset({EDITOR, REVIEWER})
+
+# Reviewed models: their `publish_<model>` permission is what makes a reviewer.
+REVIEWED = ("codes.codebrief", "payers.coveragecriterion", "payers.documentationrequirement")
+
+READABLE = (
+    "codes.billingcode",
+    "codes.codebrief",
+    "codes.codediagnosis",
+    "codes.coderelationship",
+    "codes.codesetrelease",
+    "codes.diagnosiscode",
+    "codes.modifier",
+    "codes.modifierguidance",
+    "codes.placeofservice",
+    "codes.siteofservice",
+    "payers.benchmark",
+    "payers.coveragecriterion",
+    "payers.documentationrequirement",
+    "payers.followupgap",
+    "payers.payer",
+    "payers.policydocument",
+)
+EDITOR_EDITS = (
+    "codes.billingcode",
+    *REVIEWED,
+    "codes.codediagnosis",
+    "codes.coderelationship",
+    "codes.modifierguidance",
+    "codes.siteofservice",
+    "payers.benchmark",
+    "payers.followupgap",
+    "payers.policydocument",
+)
+# Editors may delete drafts only: the admin refuses deleting published or in-review content to anyone
+# without the publish permission.
+EDITOR_DELETES = (
+    *REVIEWED,
+    "codes.codediagnosis",
+    "codes.coderelationship",
+    "codes.modifierguidance",
+    "codes.siteofservice",
+    "payers.benchmark",
+)
+REVIEWER_ALSO_EDITS = ("codes.diagnosiscode", "codes.modifier", "codes.placeofservice", "payers.payer")
+REVIEWER_ALSO_DELETES = ("payers.followupgap", "payers.policydocument")
+
+
+def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:
+    return {f"{label.split('.')[0]}.{action}_{label.split('.')[1]}" for label in models for action in actions}
+
+
+def role_permissions() -> dict[str, set[str]]:
+    """Each role's permissions as "app_label.codename"."""
+    viewer = _perms(("view",), READABLE)
+    editor = viewer | _perms(("add", "change"), EDITOR_EDITS) | _perms(("delete",), EDITOR_DELETES)
+    reviewer = (
+        editor
+        | _perms(("add", "change"), REVIEWER_ALSO_EDITS)
+        | _perms(("delete",), REVIEWER_ALSO_DELETES)
+        | _perms(("publish",), REVIEWED)
+    )
+    return {VIEWER: viewer, EDITOR: editor, REVIEWER: reviewer}
+
+
+def sync_roles(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Create the role groups and give each exactly its permissions. Idempotent.
+
+    Works with a migration's historical `apps`, where permissions of new models do not exist yet
+    (Django creates them after the last migration), so it creates them first. Models that do not
+    exist at that point of the migration history are skipped.
+    """
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    Permission = apps.get_model("auth", "Permission")
+    group_model = apps.get_model("auth", "Group")
+    for app_config in apps.get_app_configs():
+        has_models = getattr(app_config, "models_module", None)
+        # Historical app configs have no models module, and create_permissions() skips those.
+        app_config.models_module = has_models or True
+        create_permissions(app_config, verbosity=0, using=using, apps=apps)
+        app_config.models_module = has_models
+    for label in REVIEWED:
+        model = _model(apps, label)
+        if model is None:
+            continue
+        content_type, _ = ContentType.objects.db_manager(using).get_or_create(
+            app_label=model._meta.app_label, model=model._meta.model_name
+        )
+        Permission.objects.db_manager(using).update_or_create(
+            content_type=content_type,
+            codename=f"publish_{model._meta.model_name}",
+            defaults={"name": f"Can approve, publish and retire {model._meta.verbose_name}"},
+        )
+    for role, perms in role_permissions().items():
+        wanted = [perm for perm in perms if _model(apps, _model_label(perm)) is not None]
+        found = {
+            f"{app_label}.{codename}": pk
+            for pk, app_label, codename in Permission.objects.db_manager(using)
+            .filter(codename__in=[perm.split(".")[1] for perm in wanted])
+            .values_list("pk", "content_type__app_label", "codename")
+        }
+        missing = sorted(set(wanted) - set(found))
+        if missing:
+            raise LookupError(f"Role {role!r} names permissions that do not exist: {', '.join(missing)}")
+        group, _ = group_model.objects.db_manager(using).get_or_create(name=role)
+        group.permissions.set([found[perm] for perm in wanted])
+
+
+def _model_label(perm: str) -> str:
+    app_label, codename = perm.split(".")
+    return f"{app_label}.{codename.split('_', 1)[1]}"
+
+
+def _model(apps, label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+@transaction.atomic
+def assign_role(*, user, role: str) -> None:
+    """Make `role` the user's only role; editors and reviewers become staff (admin access), viewers not."""
+    if role not in ROLES:
+        raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
+    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
+    user.groups.add(Group.objects.get(name=role))
+    user.is_staff = role in STAFF_ROLES
+    user.save(update_fields=["is_staff"])

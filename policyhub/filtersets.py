@@ -1,0 +1,89 @@
+"""Base FilterSet shared by API viewsets and page views."""
+
+import contextlib
+import datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
+
+
+class BaseFilterSet(django_filters.FilterSet):
+    """Adds the free-text `q` parameter; subclasses define `search()`."""
+
+    q = django_filters.CharFilter(method="filter_q", label="Search", help_text="Free-text search.")
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return self.search(queryset, value) if value else queryset
+
+    def search(self, queryset: QuerySet, value: str) -> QuerySet:
+        raise NotImplementedError
+
+
+class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
+    """Comma-separated values: `?code=93590,93592`."""
+
+
+class KeyChoiceField(forms.ModelMultipleChoiceField):
+    """Refuses keys outside the 64-bit range as invalid choices; SQLite would raise on them."""
+
+    def _check_values(self, value):
+        for key in value:
+            with contextlib.suppress(TypeError, ValueError):  # not a number: the parent explains
+                if not -(2**63) <= int(key) < 2**63:
+                    raise ValidationError(
+                        self.error_messages["invalid_choice"], code="invalid_choice", params={"value": key}
+                    )
+        return super()._check_values(value)
+
+
+class KeyMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """Related objects by key, repeatable: `?payer_id=3&payer_id=5`."""
+
+    field_class = KeyChoiceField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time converted to UTC, so that every database accepts its offset."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(datetime.UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """`?updated_since=2025-01-01T00:00:00Z`: any offset, compared in UTC."""
+
+    field_class = UtcDateTimeField
+
+
+class StrictBooleanSelect(forms.NullBooleanSelect):
+    """Passes on values it does not recognise, so the field can refuse them instead of ignoring them."""
+
+    def value_from_datadict(self, data, files, name):
+        recognised = super().value_from_datadict(data, files, name)
+        return data.get(name) if recognised is None else recognised
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    widget = StrictBooleanSelect
+    EMPTY = ("", "unknown")  # "unknown" is what the select submits for "any"
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.lower() not in {*self.EMPTY, "true", "false", "1", "0"}:
+            raise ValidationError("Use true or false.", code="invalid")
+        return super().to_python(value.lower() if isinstance(value, str) else value)
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    """`?is_add_on=true` or `false`; any other value is an error, not a silently ignored filter."""
+
+    field_class = StrictNullBooleanField

@@ -1,0 +1,194 @@
+"""Abstract bases every PolicyHub model builds on.
+
+- `TimeStampedModel`: created/updated timestamps and the user who last changed the row.
+- `CuratedModel`: adds audit history (django-simple-history) and an optimistic-lock
+  `version` that every save through the admin or a service must present.
+- `ReviewedModel`: adds the editorial workflow (draft -> in review -> published -> retired)
+  and the link from a draft revision to the published row it will replace.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from policyhub.choices import WorkflowState
+
+
+class TimeStampedModel(models.Model):
+    """Rows that record when they were created and changed, and by whom."""
+
+    created_at = models.DateTimeField("created", auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField("updated", auto_now=True, db_index=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="last changed by",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CuratedModel(TimeStampedModel):
+    """Curated facts: every change is kept in history and guarded by a version number."""
+
+    version = models.PositiveIntegerField(
+        default=1,
+        editable=False,
+        help_text="Increases on every save; a save based on an older version is refused.",
+    )
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+
+
+class ReviewedQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(state=WorkflowState.PUBLISHED)
+
+    def current(self):
+        """Rows that are not pending revisions of another row."""
+        return self.filter(revision_of__isnull=True)
+
+
+class ReviewedModel(CuratedModel):
+    """Curated content that must be reviewed before readers and downstream systems see it."""
+
+    state = models.CharField(
+        max_length=16,
+        choices=WorkflowState.choices,
+        default=WorkflowState.DRAFT,
+        db_index=True,
+        editable=False,
+        help_text="Only published content appears on pages and in the API.",
+    )
+    revision_of = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="revisions",
+        help_text="The published row this draft will replace once approved.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_comment = models.TextField(blank=True, help_text="The reviewer's reason when sending an item back to draft.")
+
+    objects = ReviewedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=WorkflowState.values),
+                name="%(app_label)s_%(class)s_state_valid",
+                violation_error_message="Unknown workflow state.",
+            ),
+        ]
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiTokenManager(models.Manager.from_queryset(ApiTokenQuerySet)):
+    def issue(self, *, user, name: str = "") -> tuple["ApiToken", str]:
+        """Create a token for `user`; returns it with its key, which is never retrievable again."""
+        token = self.model(user=user, name=name)
+        key = token.assign_new_key()
+        token.save()
+        return token, key
+
+
+class ApiToken(models.Model):
+    """A key that a downstream system sends as `Authorization: Token <key>` to read the API.
+
+    Only a SHA-256 digest of the key is stored: the key is shown once when the token is created.
+    A salted slow hash is unnecessary here because keys are 192 random bits, not passwords, and a
+    plain digest keeps the lookup a single indexed query.
+    """
+
+    KEY_PREFIX = "ph_"
+    PREFIX_LENGTH = 10
+    # A sync sends many requests a minute; recording each one would turn every read into a write.
+    LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        help_text="Requests made with the token act as this user.",
+    )
+    name = models.CharField(max_length=100, blank=True, help_text="What the token is for, e.g. 'claim scrubber sync'.")
+    prefix = models.CharField(
+        max_length=PREFIX_LENGTH, editable=False, help_text="The key's first characters, to recognise it in logs."
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField("created", auto_now_add=True)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False, db_index=True)
+
+    objects = ApiTokenManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        label = f"{self.prefix}… ({self.user})"
+        return f"{self.name}: {label}" if self.name else label
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def assign_new_key(self) -> str:
+        """Give an unsaved token a fresh key; returns the key, of which only the digest is kept."""
+        key = self.KEY_PREFIX + secrets.token_hex(24)
+        self.prefix = key[: self.PREFIX_LENGTH]
+        self.digest = self.hash_key(key)
+        return key
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+    def record_use(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= self.LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now

@@ -1,0 +1,299 @@
+"""The editorial workflow of reviewed content: code briefs, coverage criteria, documentation requirements.
+
+    draft --submit--> in review --approve--> published --retire--> retired
+                      in review --send back (with a comment)--> draft
+
+Every transition goes through this module: it checks the user's role (a Django permission), the
+item's state and the maker-checker rule (whoever submitted an item cannot approve it), records who
+and when, saves with the optimistic lock of `policyhub.versioning` and leaves a history record with
+a reason.
+
+Editing a published item never touches it: `start_revision()` copies it into a draft row whose
+`revision_of` is the published row. Approving that revision writes its content onto the published
+row (whose primary key downstream systems keep) and deletes the revision row; both steps stay in
+history. Lives in `policyhub` because `codes` (briefs) and `payers` (criteria) share it, and
+`codes` must not import `payers`.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from policyhub.choices import WorkflowState
+from policyhub.models import ReviewedModel
+from policyhub.versioning import StaleVersion, obj_label, save_versioned
+
+# Longest change reason django-simple-history stores (its history_change_reason column).
+REASON_LENGTH = 100
+
+WORKFLOW_FIELDS = frozenset(
+    {"state", "revision_of", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "review_comment"}
+)
+BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "changed_by", "version"})
+PENDING_STATES = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
+# Reasons this module records itself, told apart from the ones curators give.
+AUTOMATIC_REASONS = ("Draft revision of #", "Submitted for review", "Sent back: ")
+
+
+class Transition(models.TextChoices):
+    SUBMIT = "submit", "Submit for review"
+    APPROVE = "approve", "Approve and publish"
+    SEND_BACK = "send_back", "Send back to draft"
+    RETIRE = "retire", "Retire"
+
+
+# The state each transition starts from and the one it leads to.
+TRANSITIONS = {
+    Transition.SUBMIT: (WorkflowState.DRAFT, WorkflowState.IN_REVIEW),
+    Transition.APPROVE: (WorkflowState.IN_REVIEW, WorkflowState.PUBLISHED),
+    Transition.SEND_BACK: (WorkflowState.IN_REVIEW, WorkflowState.DRAFT),
+    Transition.RETIRE: (WorkflowState.PUBLISHED, WorkflowState.RETIRED),
+}
+
+
+class WorkflowError(ValidationError):
+    """The item is not in a state that allows the transition (or the edit)."""
+
+
+def publish_permission(model: type[ReviewedModel]) -> str:
+    """The permission of reviewers: approve, publish, send back and retire items of `model`."""
+    return f"{model._meta.app_label}.publish_{model._meta.model_name}"
+
+
+def change_permission(model: type[ReviewedModel]) -> str:
+    """The permission of editors: create and edit drafts, submit them for review."""
+    return f"{model._meta.app_label}.change_{model._meta.model_name}"
+
+
+def required_permission(transition: Transition, model: type[ReviewedModel]) -> str:
+    return change_permission(model) if transition == Transition.SUBMIT else publish_permission(model)
+
+
+def content_fields(model: type[ReviewedModel]) -> list[models.Field]:
+    """The columns a revision carries: everything but the key, workflow and bookkeeping."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in WORKFLOW_FIELDS | BOOKKEEPING_FIELDS
+    ]
+
+
+def reason_text(text: str) -> str:
+    return Truncator(" ".join(text.split())).chars(REASON_LENGTH)
+
+
+def pending_revision(item: ReviewedModel) -> ReviewedModel | None:
+    """The draft or in-review revision of a published item, if one is open."""
+    return (
+        type(item)._base_manager.filter(revision_of=item.pk, state__in=PENDING_STATES).order_by("-pk").first()
+        if item.pk
+        else None
+    )
+
+
+def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception | None:
+    """Why `user` may not apply `transition` to `item` now (PermissionDenied or WorkflowError), or None."""
+    source, _target = TRANSITIONS[transition]
+    label = obj_label(item)
+    if not user.has_perm(required_permission(transition, type(item))):
+        role = "an editor or reviewer" if transition == Transition.SUBMIT else "a reviewer"
+        return PermissionDenied(f"Only {role} can {Transition(transition).label.lower()} {label}.")
+    if item.state != source:
+        return WorkflowError(
+            f"{label} is {item.get_state_display().lower()}; only {WorkflowState(source).label.lower()} items "
+            f"can be {_past(transition)}."
+        )
+    if transition == Transition.APPROVE and item.submitted_by_id is not None and item.submitted_by_id == user.pk:
+        return PermissionDenied(f"You submitted {label} for review yourself; another reviewer must approve it.")
+    if transition == Transition.RETIRE:
+        pending = pending_revision(item)
+        if pending is not None:
+            return WorkflowError(
+                f"{label} has a {pending.get_state_display().lower()} revision (#{pending.pk}); "
+                "approve it or delete it before retiring."
+            )
+    return None
+
+
+def allowed_transitions(*, item: ReviewedModel, user) -> list[Transition]:
+    return [transition for transition in Transition if refusal(transition, item=item, user=user) is None]
+
+
+def _past(transition: Transition) -> str:
+    return {
+        Transition.SUBMIT: "submitted for review",
+        Transition.APPROVE: "approved",
+        Transition.SEND_BACK: "sent back",
+        Transition.RETIRE: "retired",
+    }[transition]
+
+
+def _editor_reason(revision: ReviewedModel) -> str:
+    """The latest reason an editor gave while drafting `revision` (not one this module wrote)."""
+    reasons = revision.history.exclude(history_change_reason__in=["", None]).order_by("-history_date", "-history_id")
+    for text in reasons.values_list("history_change_reason", flat=True):
+        if not text.startswith(AUTOMATIC_REASONS):
+            return text
+    return ""
+
+
+def _check(transition: Transition, item: ReviewedModel, user) -> None:
+    problem = refusal(transition, item=item, user=user)
+    if problem is not None:
+        raise problem
+
+
+@transaction.atomic
+def submit_for_review(*, item: ReviewedModel, by, expected_version: int | None = None) -> ReviewedModel:
+    """Draft -> in review. The draft must be valid; `by` is recorded as its submitter."""
+    _check(Transition.SUBMIT, item, by)
+    item.state = WorkflowState.IN_REVIEW
+    item.submitted_by = by
+    item.submitted_at = timezone.now()
+    item.full_clean()
+    save_versioned(item, expected_version=expected_version, by=by, reason="Submitted for review")
+    return item
+
+
+@transaction.atomic
+def approve(*, item: ReviewedModel, by, reason: str = "", expected_version: int | None = None) -> ReviewedModel:
+    """In review -> published. Returns the published row: for a revision, the row it revised."""
+    _check(Transition.APPROVE, item, by)
+    if expected_version is not None and expected_version != item.version:
+        raise StaleVersion(item, expected_version)
+    if item.revision_of_id:
+        return _apply_revision(item, by=by, reason=reason)
+    item.state = WorkflowState.PUBLISHED
+    item.reviewed_by = by
+    item.reviewed_at = timezone.now()
+    item.review_comment = ""
+    item.full_clean()
+    approval = f"Approved by {by}" + (f": {reason}" if reason else "")
+    save_versioned(item, expected_version=expected_version, by=by, reason=reason_text(approval))
+    return item
+
+
+def _apply_revision(revision: ReviewedModel, *, by, reason: str) -> ReviewedModel:
+    model = type(revision)
+    published = model._base_manager.select_for_update().get(pk=revision.revision_of_id)
+    label = obj_label(published)
+    if published.state != WorkflowState.PUBLISHED:
+        raise WorkflowError(f"{label} is {published.get_state_display().lower()} now; its revision cannot be applied.")
+    if published.updated_at > revision.created_at:
+        raise WorkflowError(
+            f"{label} changed after revision #{revision.pk} was started; "
+            "delete the revision and start a new one from the current version."
+        )
+    for field in content_fields(model):
+        setattr(published, field.attname, getattr(revision, field.attname))
+    published.submitted_by_id = revision.submitted_by_id
+    published.submitted_at = revision.submitted_at
+    published.reviewed_by = by
+    published.reviewed_at = timezone.now()
+    published.review_comment = ""
+    published.full_clean()
+    why = f"Revision #{revision.pk} approved by {by}"
+    extra = reason or _editor_reason(revision)
+    if extra:
+        why += f": {extra}"
+    save_versioned(published, by=by, reason=reason_text(why))
+    for field in model._meta.many_to_many:
+        getattr(published, field.name).set(getattr(revision, field.name).all())
+    revision._history_user = by
+    revision._change_reason = reason_text(f"Approved and applied to #{published.pk}")
+    revision.delete()
+    return published
+
+
+@transaction.atomic
+def send_back(*, item: ReviewedModel, by, comment: str, expected_version: int | None = None) -> ReviewedModel:
+    """In review -> draft, with the reviewer's comment saying what to fix."""
+    _check(Transition.SEND_BACK, item, by)
+    comment = comment.strip()
+    if not comment:
+        raise WorkflowError({"review_comment": "Say what must change: a comment is required to send an item back."})
+    item.state = WorkflowState.DRAFT
+    item.reviewed_by = by
+    item.reviewed_at = timezone.now()
+    item.review_comment = comment
+    item.full_clean()
+    save_versioned(item, expected_version=expected_version, by=by, reason=reason_text(f"Sent back: {comment}"))
+    return item
+
+
+@transaction.atomic
+def retire(*, item: ReviewedModel, by, reason: str = "", expected_version: int | None = None) -> ReviewedModel:
+    """Published -> retired: readers and the API no longer see it; its history stays."""
+    _check(Transition.RETIRE, item, by)
+    item.state = WorkflowState.RETIRED
+    item.reviewed_by = by
+    item.reviewed_at = timezone.now()
+    item.full_clean()
+    save_versioned(
+        item,
+        expected_version=expected_version,
+        by=by,
+        reason=reason_text("Retired" + (f": {reason}" if reason else "")),
+    )
+    return item
+
+
+@transaction.atomic
+def start_revision(
+    *,
+    item: ReviewedModel,
+    by,
+    changes: dict | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> ReviewedModel:
+    """A draft copy of the published `item` with `changes` applied; `item` stays published as it is.
+
+    `changes` maps field names to new values. Many-to-many relations are copied; the caller may
+    set them on the returned revision afterwards.
+    """
+    model = type(item)
+    label = obj_label(item)
+    if not by.has_perm(change_permission(model)):
+        raise PermissionDenied(f"Only an editor or reviewer can edit {label}.")
+    if item.state != WorkflowState.PUBLISHED or item.revision_of_id:
+        raise WorkflowError(f"Only a published item gets a revision; {label} is {item.get_state_display().lower()}.")
+    if expected_version is not None and expected_version != item.version:
+        raise StaleVersion(item, expected_version)
+    pending = pending_revision(item)
+    if pending is not None:
+        raise WorkflowError(
+            f"{label} already has a {pending.get_state_display().lower()} revision (#{pending.pk}); "
+            "edit that revision instead of starting another."
+        )
+    revision = model(**{field.attname: getattr(item, field.attname) for field in content_fields(model)})
+    for name, value in (changes or {}).items():
+        if name in WORKFLOW_FIELDS | BOOKKEEPING_FIELDS:
+            raise ValueError(f"{name} is not content; a revision cannot change it.")
+        setattr(revision, name, value)
+    revision.state = WorkflowState.DRAFT
+    revision.revision_of = item
+    revision.changed_by = by
+    revision.full_clean()
+    revision._history_user = by
+    revision._change_reason = reason_text(reason or f"Draft revision of #{item.pk}")
+    revision.save()
+    for field in model._meta.many_to_many:
+        getattr(revision, field.name).set(getattr(item, field.name).all())
+    return revision
+
+
+def apply_transition(
+    transition: Transition, *, item: ReviewedModel, by, comment: str = "", expected_version: int | None = None
+) -> ReviewedModel:
+    """Run `transition` by name (admin buttons and actions); `comment` is the reason or the review comment."""
+    if transition == Transition.SUBMIT:
+        return submit_for_review(item=item, by=by, expected_version=expected_version)
+    if transition == Transition.APPROVE:
+        return approve(item=item, by=by, reason=comment, expected_version=expected_version)
+    if transition == Transition.SEND_BACK:
+        return send_back(item=item, by=by, comment=comment, expected_version=expected_version)
+    if transition == Transition.RETIRE:
+        return retire(item=item, by=by, reason=comment, expected_version=expected_version)
+    raise ValueError(f"Unknown transition {transition!r}")

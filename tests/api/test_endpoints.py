@@ -1,0 +1,130 @@
+"""Every resource lists and fetches its rows, refuses writes with 405 and anonymous readers with 401."""
+
+import pytest
+from django.urls import reverse
+
+from tests.api.helpers import RESOURCES, detail_url, keys, list_url, lookup_of
+
+pytestmark = pytest.mark.django_db
+
+WRITE_METHODS = ["post", "put", "patch", "delete"]
+
+
+@pytest.mark.parametrize("basename", RESOURCES)
+def test_list_includes_the_row(api_client, dataset, basename):
+    """Each list answers 200 with page-number pagination and contains the dataset's row."""
+    row = getattr(dataset, RESOURCES[basename][0])
+    response = api_client.get(list_url(basename))
+    assert response.status_code == 200
+    body = response.json()
+    assert {"count", "next", "previous", "results"} <= body.keys()
+    assert lookup_of(basename, row) in keys(response, basename)
+
+
+@pytest.mark.parametrize("basename", RESOURCES)
+def test_detail_returns_the_row(api_client, dataset, basename):
+    """Each detail answers 200 with the row, whose `url` is its own address."""
+    row = getattr(dataset, RESOURCES[basename][0])
+    response = api_client.get(detail_url(basename, row))
+    assert response.status_code == 200
+    body = response.json()
+    assert str(body[RESOURCES[basename][1]]) == lookup_of(basename, row)
+    assert body["url"].endswith(detail_url(basename, row))
+
+
+@pytest.mark.parametrize("basename", RESOURCES)
+def test_unknown_detail_answers_404_with_error_body(api_client, dataset, basename):
+    """An unknown key answers 404 with the documented error body."""
+    response = api_client.get(reverse(f"api:{basename}-detail", args=["99"]))
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_lookups_accept_the_usual_spellings(api_client, dataset):
+    """Codes are found in lower case and ICD-10-CM codes with their dot."""
+    assert api_client.get("/api/v1/codes/a0021/").json()["code"] == "A0021"
+    assert api_client.get("/api/v1/modifiers/kx/").json()["code"] == "KX"
+    diagnosis = api_client.get("/api/v1/diagnosis-codes/I25.10/").json()
+    assert (diagnosis["code"], diagnosis["display_code"]) == ("I2510", "I25.10")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/codes/../", "/api/v1/codes/9%00590/", "/api/v1/payers/a%20b/"])
+def test_malformed_lookup_answers_404_without_error(api_client, dataset, path):
+    """A lookup value that cannot be a key answers 404, never a server error."""
+    assert api_client.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("method", WRITE_METHODS)
+@pytest.mark.parametrize("basename", [*RESOURCES, "change"])
+def test_writes_on_lists_answer_405(api_client, dataset, basename, method):
+    """The API is read-only: every write method on every list answers 405."""
+    response = getattr(api_client, method)(list_url(basename), {}, format="json")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert response["Allow"].replace(" ", "").split(",") == ["GET", "HEAD", "OPTIONS"]
+
+
+@pytest.mark.parametrize("method", WRITE_METHODS)
+@pytest.mark.parametrize("basename", RESOURCES)
+def test_writes_on_details_answer_405(api_client, dataset, basename, method):
+    """The API is read-only: every write method on every object answers 405 and changes nothing."""
+    row = getattr(dataset, RESOURCES[basename][0])
+    response = getattr(api_client, method)(detail_url(basename, row), {"name": "x"}, format="json")
+    assert response.status_code == 405
+    row.refresh_from_db()
+
+
+def test_changes_feed_has_no_detail_route(api_client, dataset):
+    """The changes feed is a list only."""
+    assert api_client.get("/api/v1/changes/1/").status_code == 404
+
+
+@pytest.mark.parametrize("basename", [*RESOURCES, "change"])
+def test_anonymous_requests_answer_401(anon_client, dataset, basename):
+    """Without credentials every resource answers 401 and says how to authenticate."""
+    response = anon_client.get(list_url(basename), {"since": "2020-01-01T00:00:00Z"})
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Token realm="api"'
+    assert response.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
+
+
+def test_anonymous_detail_answers_401(anon_client, dataset):
+    """Anonymous readers learn nothing about a code, not even whether it exists."""
+    assert anon_client.get("/api/v1/codes/93590/").status_code == 401
+    assert anon_client.get("/api/v1/codes/99999/").status_code == 401
+
+
+def test_internal_users_read_with_their_session(client, dataset):
+    """A signed-in user with no special role reads the API without a token."""
+    client.force_login(dataset.curator)
+    response = client.get("/api/v1/codes/93590/")
+    assert response.status_code == 200
+    assert response.json()["code"] == "93590"
+
+
+def test_api_root_lists_every_resource(api_client, dataset):
+    """/api/v1/ links to each resource."""
+    body = api_client.get("/api/v1/").json()
+    assert set(body) == {
+        "codes",
+        "modifiers",
+        "places-of-service",
+        "diagnosis-codes",
+        "payers",
+        "payer-policies",
+        "coverage-criteria",
+        "documentation-requirements",
+        "benchmarks",
+        "gaps",
+        "changes",
+    }
+
+
+def test_browsable_api_renders_without_filter_form(client, dataset):
+    """The browsable API works for people and leaves out the filter form (no related-table dropdowns)."""
+    client.force_login(dataset.curator)
+    response = client.get("/api/v1/coverage-criteria/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert b"Coverage Criterion List" in response.content
+    assert b"filtersModal" not in response.content
+    assert b"<select" not in response.content

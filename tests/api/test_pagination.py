@@ -1,0 +1,154 @@
+"""Pagination (page numbers and cursors) and query counts that do not grow with the page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from codes.models import CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
+from tests.api.helpers import RESOURCES, list_url
+from tests.factories import (
+    BenchmarkFactory,
+    BillingCodeFactory,
+    CodeBriefFactory,
+    CoverageCriterionFactory,
+    DiagnosisCodeFactory,
+    DocumentationRequirementFactory,
+    FollowUpGapFactory,
+    ModifierFactory,
+    PayerFactory,
+    PlaceOfServiceFactory,
+    PolicyDocumentFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _more_rows(basename: str, n: int, dataset):
+    """`n` more rows of the resource, each with the related rows its representation shows."""
+    for i in range(n):
+        if basename == "code":
+            CodeBriefFactory(code=BillingCodeFactory())
+        elif basename == "modifier":
+            ModifierFactory(code=f"Z{i % 10}" if i < 10 else f"{chr(65 + i // 10)}{i % 10}")
+        elif basename == "place-of-service":
+            PlaceOfServiceFactory(code=f"{50 + i:02d}")
+        elif basename == "diagnosis-code":
+            DiagnosisCodeFactory(code=f"E{10 + i:02d}9")
+        elif basename == "payer":
+            PayerFactory()
+        elif basename == "payer-policy":
+            PolicyDocumentFactory(payer=PayerFactory())
+        elif basename == "coverage-criterion":
+            payer = PayerFactory()
+            criterion = CoverageCriterionFactory(payer=payer, policy=PolicyDocumentFactory(payer=payer))
+            criterion.diagnosis_codes.add(dataset.t82, dataset.i2510)
+        elif basename == "documentation-requirement":
+            payer = PayerFactory()
+            DocumentationRequirementFactory(payer=payer, policy=PolicyDocumentFactory(payer=payer))
+        elif basename == "benchmark":
+            BenchmarkFactory(payer=PayerFactory())
+        elif basename == "gap":
+            payer = PayerFactory()
+            FollowUpGapFactory(payer=payer, policy=PolicyDocumentFactory(payer=payer), assignee=dataset.curator)
+
+
+def _queries(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("basename", RESOURCES)
+def test_list_queries_do_not_grow_with_the_page(api_client, dataset, django_assert_max_num_queries, basename):
+    """A page of 50 rows costs no more queries than a page of 5."""
+    url = list_url(basename)
+    _more_rows(basename, 5, dataset)
+    api_client.get(url)  # records the token's first use, a write later requests skip
+    small = _queries(api_client, url, {"page_size": 5})
+    _more_rows(basename, 50, dataset)
+    with django_assert_max_num_queries(small):
+        response = api_client.get(url, {"page_size": 50})
+    assert len(response.json()["results"]) == 50
+
+
+def test_code_brief_queries_do_not_grow_with_its_sections(api_client, dataset, django_assert_max_num_queries):
+    """A code brief costs the same few queries whether its sections hold one row or ten."""
+    api_client.get("/api/v1/codes/93590/")
+    before = _queries(api_client, "/api/v1/codes/93590/")
+    code = dataset.mitral
+    for i in range(10):
+        payer = PayerFactory()
+        criterion = CoverageCriterionFactory(code=code, payer=payer, policy=PolicyDocumentFactory(payer=payer))
+        criterion.diagnosis_codes.add(DiagnosisCodeFactory(code=f"E{20 + i}1"))
+        DocumentationRequirementFactory(code=code, payer=payer)
+        BenchmarkFactory(code=code, payer=payer)
+        FollowUpGapFactory(code=code, payer=payer, assignee=dataset.curator)
+        ModifierGuidance.objects.create(code=code, modifier=ModifierFactory(code=f"M{i}"), display_order=3 + i)
+        SiteOfService.objects.create(code=code, place_of_service=PlaceOfServiceFactory(code=f"{60 + i}"))
+        CodeRelationship.objects.create(from_code=BillingCodeFactory(), to_code=code, kind="see_also")
+        CodeDiagnosis.objects.create(code=code, diagnosis=DiagnosisCodeFactory(code=f"E{40 + i}1"))
+    with django_assert_max_num_queries(before):
+        body = api_client.get("/api/v1/codes/93590/").json()
+    assert len(body["coverage"]) == 12
+    assert len(body["related_codes"]) == 11
+
+
+def test_page_size_defaults_to_50_and_stops_at_500(api_client, dataset):
+    """Pages hold 50 rows unless `page_size` asks for more, up to 500."""
+    for _i in range(3):
+        BillingCodeFactory.create_batch(200)
+    assert len(api_client.get("/api/v1/codes/").json()["results"]) == 50
+    assert len(api_client.get("/api/v1/codes/", {"page_size": 120}).json()["results"]) == 120
+    body = api_client.get("/api/v1/codes/", {"page_size": 10_000}).json()
+    assert len(body["results"]) == 500
+    assert body["count"] == 603
+
+
+def test_page_numbers_walk_every_row_once(api_client, dataset):
+    """Following `next` from page 1 lists every code exactly once, in a stable order."""
+    BillingCodeFactory.create_batch(12)
+    seen, url = [], "/api/v1/codes/?page_size=5"
+    while url:
+        body = api_client.get(url).json()
+        seen += [row["code"] for row in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == 15
+    assert seen == sorted(seen)
+
+
+@pytest.mark.parametrize("basename", ["code", "diagnosis-code", "coverage-criterion"])
+def test_cursor_walks_the_whole_collection(api_client, dataset, basename):
+    """`cursor=` starts a cursor walk; following `next` lists every row once, oldest change first."""
+    _more_rows(basename, 7, dataset)
+    url, seen, stamps = f"{list_url(basename)}?cursor=&page_size=3", [], []
+    while url:
+        body = api_client.get(url).json()
+        assert "count" not in body
+        seen += [row["url"] for row in body["results"]]
+        stamps += [row["updated_at"] for row in body["results"]]
+        url = body["next"]
+    total = api_client.get(list_url(basename)).json()["count"]
+    assert len(seen) == len(set(seen)) == total
+    assert stamps == sorted(stamps)
+
+
+def test_cursor_sync_picks_up_rows_changed_during_the_walk(api_client, dataset):
+    """A criterion changed while a client walks the cursor shows up again at the end of the walk."""
+    first = api_client.get("/api/v1/coverage-criteria/", {"cursor": "", "page_size": 2}).json()
+    changed = dataset.medicare_ambulance
+    changed.criteria = "Changed meanwhile"
+    changed.save()
+    rows, url = [], first["next"]
+    while url:
+        body = api_client.get(url).json()
+        rows += body["results"]
+        url = body["next"]
+    assert rows[-1]["id"] == changed.pk
+    assert rows[-1]["criteria"] == "Changed meanwhile"
+
+
+def test_invalid_cursor_answers_404(api_client, dataset):
+    """A cursor the server did not issue answers 404 with the error body."""
+    response = api_client.get("/api/v1/coverage-criteria/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Invalid cursor"

@@ -1,0 +1,102 @@
+"""The setup commands behind `make run`, and the production settings."""
+
+import os
+import re
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "ci-" + "k3y-Z8q!R2w#T6y^U4i&O0p" * 3
+
+
+def ensure_admin(monkeypatch, **env):
+    for name in ("POLICYHUB_ADMIN_USERNAME", "POLICYHUB_ADMIN_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out = StringIO()
+    call_command("ensure_admin", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+class TestEnsureAdmin:
+    def test_login_from_environment(self, monkeypatch):
+        """Username and password from the environment make a superuser who can log in."""
+        out = ensure_admin(monkeypatch, POLICYHUB_ADMIN_USERNAME="policy-lead", POLICYHUB_ADMIN_PASSWORD="s3cret-Pa55")
+        user = authenticate(username="policy-lead", password="s3cret-Pa55")
+        assert user is not None and user.is_staff and user.is_superuser
+        assert "Created admin login 'policy-lead'" in out
+        assert "s3cret-Pa55" not in out
+
+    def test_generated_password_is_printed_once(self, monkeypatch):
+        """Without a password, one is generated, printed, and works; the username defaults to 'admin'."""
+        out = ensure_admin(monkeypatch)
+        password = re.search(r"Generated password: (\S+)", out).group(1)
+        assert len(password) >= 12
+        assert authenticate(username="admin", password=password) is not None
+
+    def test_existing_login_is_reused(self, monkeypatch):
+        """A second run keeps the login and its password; no second user appears."""
+        password = re.search(r"Generated password: (\S+)", ensure_admin(monkeypatch)).group(1)
+        out = ensure_admin(monkeypatch)
+        assert "exists; password unchanged" in out
+        assert "Generated password" not in out
+        assert get_user_model().objects.filter(username="admin").count() == 1
+        assert authenticate(username="admin", password=password) is not None
+
+    def test_password_from_environment_replaces_the_old_one(self, monkeypatch):
+        """Setting POLICYHUB_ADMIN_PASSWORD for an existing login changes its password."""
+        ensure_admin(monkeypatch)
+        ensure_admin(monkeypatch, POLICYHUB_ADMIN_PASSWORD="n3w-Pa55word")
+        assert authenticate(username="admin", password="n3w-Pa55word") is not None
+
+    def test_empty_username_falls_back_to_admin(self, monkeypatch):
+        """An empty POLICYHUB_ADMIN_USERNAME (e.g. `export POLICYHUB_ADMIN_USERNAME=`) means 'admin'."""
+        out = ensure_admin(monkeypatch, POLICYHUB_ADMIN_USERNAME="")
+        assert "Created admin login 'admin'" in out
+
+
+def manage(*args, **env):
+    """Run manage.py in a fresh process with only the given settings environment."""
+    # The test process's own DJANGO_* variables (e.g. DJANGO_ALLOW_ASYNC_UNSAFE set for the browser
+    # tests) are not what a production server would have.
+    settings_vars = {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "CSRF_TRUSTED_ORIGINS"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_")) and k not in settings_vars}
+    return subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+class TestProductionSettings:
+    def test_check_deploy_passes_without_warnings(self):
+        """Production mode passes `check --deploy` with no warnings at all."""
+        result = manage(
+            "check", "--deploy", "--fail-level", "WARNING",
+            DJANGO_ENV="production", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="policyhub.example.org",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "System check identified no issues (0 silenced)." in result.stdout
+
+    def test_production_refuses_to_start_without_secret_key(self):
+        """Without SECRET_KEY, production mode stops with a message naming the setting."""
+        result = manage("check", DJANGO_ENV="production", ALLOWED_HOSTS="policyhub.example.org")
+        assert result.returncode != 0
+        assert "SECRET_KEY must be set when DJANGO_ENV=production." in result.stderr
+
+    def test_production_refuses_to_start_without_allowed_hosts(self):
+        """Without ALLOWED_HOSTS, production mode stops with a message naming the setting."""
+        result = manage("check", DJANGO_ENV="production", SECRET_KEY=STRONG_KEY)
+        assert result.returncode != 0
+        assert "ALLOWED_HOSTS must be set when DJANGO_ENV=production." in result.stderr

@@ -1,0 +1,140 @@
+"""The coverage matrix: codes x payers with status and prior-authorization badges, filters, CSV of what is shown."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from payers.choices import CoverageStatus, PriorAuth
+from payers.models import CoverageCriterion
+from policyhub.choices import WorkflowState
+from tests.factories import BillingCodeFactory, CoverageCriterionFactory, PayerFactory, PolicyDocumentFactory
+from tests.pages.pagetext import table_rows
+
+pytestmark = pytest.mark.django_db
+
+DEMO_PAYERS = ["Aetna", "Blue Cross Blue Shield", "Cigna Health", "Medicare", "UnitedHealthcare"]
+
+
+def matrix(client, query=""):
+    response = client.get(f"/coverage/?{query}")
+    assert response.status_code == 200
+    return table_rows(response.content, "coverage-matrix")
+
+
+def download(client, query=""):
+    response = client.get(f"/coverage/coverage.csv?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="policyhub-coverage-')
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.fixture
+def aetna_covers_93590(demo):
+    criterion = CoverageCriterion.objects.get(code__code="93590", payer__slug="aetna")
+    criterion.coverage_status = CoverageStatus.COVERED_WITH_CRITERIA
+    criterion.prior_auth = PriorAuth.REQUIRED
+    criterion.policy = PolicyDocumentFactory(payer=criterion.payer, number="CPB 0826")
+    criterion.save()
+
+
+def test_matrix_shows_codes_by_payers_with_badges(reader_client, aetna_covers_93590):
+    """Each published code/payer pair is a cell with its coverage status and prior-authorization badge."""
+    rows = matrix(reader_client)
+    assert rows[0] == ["Code", *DEMO_PAYERS]
+    assert [row[0].split()[0] for row in rows[1:]] == ["93590", "93592"]
+    assert rows[1][1] == "Covered with criteria PA: Required CPB 0826"
+    assert rows[1][2] == "Unknown PA: Unknown"
+
+
+def test_matrix_filters_by_category_payer_kind_and_status(reader_client, aetna_covers_93590):
+    """Category, payer kind and coverage status narrow rows and columns to what matches."""
+    assert matrix(reader_client, "payer_kind=medicare")[0] == ["Code", "Medicare"]
+    covered = matrix(reader_client, "coverage_status=covered_with_criteria")
+    assert covered[0] == ["Code", "Aetna"]
+    assert [row[0].split()[0] for row in covered[1:]] == ["93590"]
+    assert matrix(reader_client, "category=Cardiovascular+/+structural+heart")[0] == ["Code", *DEMO_PAYERS]
+    assert matrix(reader_client, "category=Dermatology") == []
+
+
+def test_drafts_and_criteria_not_in_force_stay_out(reader_client, db):
+    """Only published criteria in force today are shown."""
+    code = BillingCodeFactory()
+    CoverageCriterionFactory(code=code, payer=PayerFactory(name="Draft Plan"), state=WorkflowState.DRAFT)
+    CoverageCriterionFactory(code=code, payer=PayerFactory(name="Ended Plan"), effective_end="2000-01-01")
+    CoverageCriterionFactory(code=code, payer=PayerFactory(name="Current Plan"))
+    assert matrix(reader_client)[0] == ["Code", "Current Plan"]
+
+
+def test_csv_holds_what_the_matrix_shows(reader_client, aetna_covers_93590):
+    """The CSV has a header and one row per code and payer shown, with the same filters applied."""
+    rows = download(reader_client)
+    assert rows[0][:8] == [
+        "code",
+        "code system",
+        "descriptor",
+        "category",
+        "payer",
+        "payer kind",
+        "coverage status",
+        "prior authorization",
+    ]
+    assert len(rows) == 1 + 2 * 5
+    assert rows[1][:10] == [
+        "93590",
+        "CPT",
+        "Percutaneous Mitral Valve Occlusion, First Device",
+        "Cardiovascular / structural heart",
+        "Aetna",
+        "Commercial",
+        "Covered with criteria",
+        "Required",
+        "",
+        "CPB 0826",
+    ]
+
+    filtered = download(reader_client, "coverage_status=covered_with_criteria")
+    assert [row[:5] for row in filtered[1:]] == [
+        [
+            "93590",
+            "CPT",
+            "Percutaneous Mitral Valve Occlusion, First Device",
+            "Cardiovascular / structural heart",
+            "Aetna",
+        ]
+    ]
+
+
+def test_csv_keeps_formulas_as_text(reader_client, db):
+    """A descriptor starting with '=' is written so spreadsheet programs do not run it."""
+    CoverageCriterionFactory(code=BillingCodeFactory(short_descriptor='=HYPERLINK("http://x")'))
+    assert download(reader_client)[1][2] == '\'=HYPERLINK("http://x")'
+
+
+def test_download_link_carries_the_filters(reader_client, demo):
+    """The page's CSV link asks for the same filters the reader applied."""
+    html = reader_client.get("/coverage/?payer_kind=medicare&coverage_status=unknown").content.decode()
+    assert 'href="/coverage/coverage.csv?payer_kind=medicare&amp;coverage_status=unknown"' in html
+
+
+def test_matrix_queries_stay_constant(reader_client, db, django_assert_max_num_queries):
+    """The matrix runs the same number of queries for 2x2 or 12x6 cells."""
+    payers = [PayerFactory() for _ in range(6)]
+
+    def add(codes, payer_count):
+        for _ in range(codes):
+            code = BillingCodeFactory()
+            for payer in payers[:payer_count]:
+                CoverageCriterionFactory(code=code, payer=payer, policy=PolicyDocumentFactory(payer=payer))
+
+    add(2, 2)
+    with CaptureQueriesContext(connection) as small:
+        reader_client.get("/coverage/")
+    add(10, 6)
+    with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as large:
+        response = reader_client.get("/coverage/")
+    assert len(table_rows(response.content, "coverage-matrix")) == 1 + 12
+    assert len(large) == len(small)

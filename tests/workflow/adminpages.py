@@ -1,0 +1,55 @@
+"""Driving admin pages the way a browser does: read a form, post it back with some fields changed."""
+
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+
+def admin_url(model_or_obj, action: str, *args) -> str:
+    opts = model_or_obj._meta
+    if action in {"change", "history", "workflow", "delete"} and not args:
+        args = (model_or_obj.pk,)
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_{action}", args=args)
+
+
+def form_data(response, **overrides) -> dict:
+    """The POST of an admin add/change page as rendered (main form and inlines), with `overrides` applied."""
+    data = {}
+
+    def put(form):
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            if value is True:
+                value = "on"
+            elif isinstance(value, list | tuple):
+                value = [str(v) for v in value]
+            data[form.add_prefix(name)] = value
+
+    put(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets", []):
+        formset = inline.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for form in formset.forms:
+            put(form)
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def page_errors(response) -> str:
+    """Every error the change page shows: the main form's and the inlines'."""
+    assert response.status_code == 200, f"expected the form back with errors, got {response.status_code}"
+    forms = [response.context["adminform"].form]
+    texts = list(forms[0].non_field_errors())
+    for inline in response.context.get("inline_admin_formsets", []):
+        texts.extend(inline.formset.non_form_errors())
+        forms.extend(inline.formset.forms)
+    for form in forms:
+        texts.extend(message for messages in form.errors.values() for message in messages)
+    return " ".join(dict.fromkeys(texts))
+
+
+def messages_of(response) -> str:
+    """The admin's flash messages after a redirect (or on the page)."""
+    return " ".join(str(message) for message in get_messages(response.wsgi_request))
