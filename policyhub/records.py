@@ -34,8 +34,11 @@ def sync_record(
         for name in changed:
             setattr(obj, name, values[name])
         outcome = Outcome.UPDATED
-    if user is not None and hasattr(obj, "changed_by_id"):
-        obj.changed_by = user
+    if user is not None:
+        # Outside a request simple-history knows no user; the history row must still say who.
+        obj._history_user = user
+        if hasattr(obj, "changed_by_id"):
+            obj.changed_by = user
     if outcome is Outcome.UPDATED and hasattr(obj, "version"):
         obj.version += 1
     if reason:

@@ -29,8 +29,9 @@ def form_data(response, **overrides) -> dict:
     put(response.context["adminform"].form)
     for inline in response.context.get("inline_admin_formsets", []):
         formset = inline.formset
-        for key, value in formset.management_form.initial.items():
-            data[f"{formset.prefix}-{key}"] = value
+        management = formset.management_form
+        for name in management.fields:
+            data[management.add_prefix(name)] = management[name].value()
         for form in formset.forms:
             put(form)
     data.update(overrides)
