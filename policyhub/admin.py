@@ -132,7 +132,14 @@ class CuratedAdmin(SimpleHistoryAdmin):
         obj = super().get_object(request, object_id, from_field)
         if obj is not None and request.method == "POST" and transaction.get_connection().in_atomic_block:
             # Lock the row for the rest of the save; reload if it changed before the lock.
-            locked = type(obj)._base_manager.select_for_update().filter(pk=obj.pk).values_list("version", flat=True)
+            # order_by("pk"): Meta.ordering may join nullable relations, which FOR UPDATE refuses on PostgreSQL.
+            locked = (
+                type(obj)
+                ._base_manager.select_for_update()
+                .filter(pk=obj.pk)
+                .order_by("pk")
+                .values_list("version", flat=True)
+            )
             if locked.first() != obj.version:
                 obj = super().get_object(request, object_id, from_field)
         return obj
