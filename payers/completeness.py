@@ -20,8 +20,9 @@ in the same query as the codes.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import ExpressionWrapper
 
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, ModifierGuidance, SiteOfService
@@ -29,6 +30,22 @@ from payers.choices import BenchmarkMetric, CoverageStatus, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
 
 SUMMARY_FIELDS = ("headline", "lead", "significance", "key_payers_summary", "reader_takeaways", "audience_note")
+
+
+# How the brief page and the admin name each section.
+SECTION_LABELS = {
+    "summary": "Summary & overview",
+    "descriptor": "Full descriptor",
+    "service_type": "Service type",
+    "site_of_service": "Typical site of service",
+    "clinical_context": "Clinical context",
+    "modifiers": "Modifier guidance",
+    "coverage": "Payer coverage",
+    "documentation": "Documentation requirements",
+    "diagnosis": "Diagnosis coding",
+    "reimbursement": "Reimbursement benchmark",
+    "utilization": "Utilization benchmark",
+}
 
 
 def _brief_with(condition: Q) -> Exists:
@@ -88,3 +105,43 @@ def completeness_for_codes(codes: QuerySet[BillingCode] | Iterable[int]) -> dict
 def completeness(code: BillingCode) -> int:
     """The completeness percent of one code (one query)."""
     return completeness_for_codes([code.pk]).get(code.pk, 0)
+
+
+@dataclass(frozen=True)
+class CompletenessReport:
+    """One code's score with the sections behind it, for its brief page."""
+
+    percent: int
+    filled: list[str]
+    missing: list[str]
+
+    @property
+    def sections(self) -> int:
+        return len(self.filled) + len(self.missing)
+
+
+def percent_of(filled: int, sections: int) -> int:
+    """round(100 * filled / sections), half up, as `completeness_annotation()` computes it."""
+    return (filled * 200 + sections) // (2 * sections)
+
+
+def completeness_report(code: BillingCode) -> CompletenessReport:
+    """Which of `code`'s brief sections are filled and which are missing (one query)."""
+    conditions = section_conditions()
+    flags = (
+        BillingCode.objects.filter(pk=code.pk)
+        .annotate(
+            **{
+                f"has_{name}": Case(
+                    When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+                )
+                for name, condition in conditions.items()
+            }
+        )
+        .values(*(f"has_{name}" for name in conditions))
+        .first()
+        or {}
+    )
+    filled = [SECTION_LABELS[name] for name in conditions if flags.get(f"has_{name}")]
+    missing = [SECTION_LABELS[name] for name in conditions if not flags.get(f"has_{name}")]
+    return CompletenessReport(percent_of(len(filled), len(conditions)), filled, missing)

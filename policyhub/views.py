@@ -21,6 +21,7 @@ from codes.selectors import code_categories, published_brief_prefetch, recently_
 from payers.brief_markdown import render_markdown
 from payers.brief_sections import brief_for
 from payers.choices import OPEN_GAP_STATUSES, GapCategory
+from payers.completeness import completeness_report
 from payers.filtersets import CodeCoverageFilterSet, CoverageCriterionFilterSet, FollowUpGapFilterSet
 from payers.models import FollowUpGap, Payer
 from payers.selectors import (
@@ -151,7 +152,13 @@ class CodeBriefView(LoginRequiredMixin, TemplateView):
         brief = brief_for(code, preview=can_preview_drafts(self.request.user))
         if brief is None:
             raise Http404(f"No billing code {code}.")
-        return super().get_context_data(brief=brief, code=brief.code, today=timezone.localdate(), **kwargs)
+        return super().get_context_data(
+            brief=brief,
+            code=brief.code,
+            completeness=completeness_report(brief.code),
+            today=timezone.localdate(),
+            **kwargs,
+        )
 
 
 class CodeBriefMarkdownView(LoginRequiredMixin, View):
