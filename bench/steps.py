@@ -1,0 +1,94 @@
+"""One benchmark step in a fresh process: `python -m bench.steps <step> [path]`, printing one JSON line.
+
+The database is the one in DATABASE_URL (a scratch database the orchestrator created).
+"""
+
+import json
+import os
+import resource
+import sys
+import time
+
+import django
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux: the whole process's high-water mark.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def migrate() -> dict:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return {"rows": 0}
+
+
+def import_icd() -> dict:
+    from codes.importers.icd10cm import import_icd10cm
+
+    run = import_icd10cm()
+    counts = run.counts["diagnosis codes"]
+    return {"rows": sum(counts.values()), "wrote": run.wrote_anything(), "counts": dict(counts)}
+
+
+def import_hcpcs(path: str) -> dict:
+    from codes.importers.hcpcs import import_hcpcs as run_import
+
+    run = run_import(path)
+    return {
+        "rows": sum(sum(counter.values()) for counter in run.counts.values()),
+        "wrote": run.wrote_anything(),
+        "counts": {label: dict(counter) for label, counter in run.counts.items()},
+    }
+
+
+def import_rvu(path: str) -> dict:
+    from payers.importers.rvu import import_rvu as run_import
+
+    run = run_import(path)
+    return {
+        "rows": sum(sum(counter.values()) for counter in run.counts.values()),
+        "wrote": run.wrote_anything(),
+        "counts": {label: dict(counter) for label, counter in run.counts.items()},
+    }
+
+
+def copy_icd() -> dict:
+    """The floor: the same ICD-10-CM rows, already parsed, COPYed into a bare scratch table."""
+    from django.db import connection
+
+    from codes.importers.icd10cm import read_bundled
+
+    reading = time.perf_counter()
+    rows = [(e.code, e.short_description, e.description, e.is_billable, e.order_number) for e in read_bundled()]
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_icd_copy (code varchar(7), short_description text, description text, "
+            "is_billable boolean, order_number integer)"
+        )
+        with cursor.cursor.copy(
+            "COPY bench_icd_copy (code, short_description, description, is_billable, order_number) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+    return {"rows": len(rows), "seconds": time.perf_counter() - started, "read_seconds": started - reading}
+
+
+STEPS = {"migrate": migrate, "icd": import_icd, "hcpcs": import_hcpcs, "rvu": import_rvu, "copy": copy_icd}
+
+
+def main(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyhub.settings")
+    django.setup()
+    step, args = argv[0], argv[1:]
+    started = time.perf_counter()
+    result = STEPS[step](*args)
+    result.setdefault("seconds", time.perf_counter() - started)
+    result.update(step=step, peak_rss_mb=round(peak_rss_mb(), 1))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
