@@ -9,11 +9,32 @@ by their natural key (the code, the payer's slug), never by database id.
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.db import models
 from import_export import fields, resources, widgets
 
 from codes.models import BillingCode, CodeSetRelease, DiagnosisCode
 
 AUDIT_FIELDS = ("version", "created_at", "updated_at", "changed_by")
+
+
+class DateWidget(widgets.DateWidget):
+    """A date column whose error names the value and the expected form."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date like 2026-01-31.") from None
+
+
+class NaturalKeyWidget(widgets.ForeignKeyWidget):
+    """A foreign key written as its natural key; an unknown key is a field error naming the value."""
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(f"No {self.model._meta.verbose_name} with {self.field} '{value}'.") from None
 
 
 class CuratedResource(resources.ModelResource):
@@ -33,6 +54,21 @@ class CuratedResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
+
+    @classmethod
+    def widget_from_django_field(cls, f, default=widgets.Widget):
+        # Empty spreadsheet cells arrive as None; text columns store "" (import-export does so for CharField only).
+        if isinstance(f, models.TextField):
+            return widgets.CharWidget
+        if type(f) is models.DateField:
+            return DateWidget
+        return super().widget_from_django_field(f, default)
+
+    def before_import(self, dataset, **kwargs):
+        # A file of new rows has no `id` column; rows without an id are created.
+        if "id" in self._meta.import_id_fields and "id" not in (dataset.headers or []):
+            dataset.append_col([""] * dataset.height, header="id")
+        super().before_import(dataset, **kwargs)
 
     def import_instance(self, instance, row, **kwargs):
         instance._file_version = row.get("version")

@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from import_export import fields, widgets
 
 from codes.models import BillingCode, DiagnosisCode
-from codes.resources import AUDIT_FIELDS, CuratedResource
+from codes.resources import AUDIT_FIELDS, CuratedResource, NaturalKeyWidget
 from payers.models import (
     Benchmark,
     CoverageCriterion,
@@ -26,11 +26,11 @@ from policyhub.choices import WorkflowState
 
 
 def code_field(attribute="code", column="code"):
-    return fields.Field(attribute=attribute, column_name=column, widget=widgets.ForeignKeyWidget(BillingCode, "code"))
+    return fields.Field(attribute=attribute, column_name=column, widget=NaturalKeyWidget(BillingCode, "code"))
 
 
 def payer_field():
-    return fields.Field(attribute="payer", column_name="payer", widget=widgets.ForeignKeyWidget(Payer, "slug"))
+    return fields.Field(attribute="payer", column_name="payer", widget=NaturalKeyWidget(Payer, "slug"))
 
 
 class PolicyWidget(widgets.ForeignKeyWidget):
@@ -196,7 +196,7 @@ class FollowUpGapResource(CuratedResource):
     payer = payer_field()
     policy, policy_version = policy_fields()
     assignee = fields.Field(
-        attribute="assignee", column_name="assignee", widget=widgets.ForeignKeyWidget(get_user_model(), "username")
+        attribute="assignee", column_name="assignee", widget=NaturalKeyWidget(get_user_model(), "username")
     )
 
     class Meta(CuratedResource.Meta):
