@@ -8,7 +8,7 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import UniqueConstraint
 from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
 from django.http import HttpResponseBadRequest, HttpResponseNotAllowed, HttpResponseRedirect
@@ -44,6 +44,8 @@ from policyhub.workflow import (
 
 # Hidden input next to each change-list checkbox: "<pk>:<version>" as the curator saw the row.
 SELECTED_VERSION = "_selected_version"
+# Curators paste policy links without a scheme; they are https (Django 6 will assume so too).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 WORKFLOW_DISPLAY = (
     "state",
     "revision_of",
@@ -92,6 +94,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
     paginator = EstimatedCountPaginator
     readonly_fields = ("created_at", "updated_at", "changed_by", "version")
     form = CuratedModelForm
+    formfield_overrides = URL_FIELDS
 
     # --- Forms: the version each edit is based on, and the curator's reason ---
 
@@ -559,6 +562,7 @@ class CuratedInlineFormSet(BaseInlineFormSet):
 class CuratedInline(admin.TabularInline):
     form = CuratedInlineForm
     formset = CuratedInlineFormSet
+    formfield_overrides = URL_FIELDS
     extra = 0
     show_change_link = True
 
