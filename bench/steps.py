@@ -27,31 +27,28 @@ def migrate() -> dict:
 def import_icd() -> dict:
     from codes.importers.icd10cm import import_icd10cm
 
-    run = import_icd10cm()
-    counts = run.counts["diagnosis codes"]
-    return {"rows": sum(counts.values()), "wrote": run.wrote_anything(), "counts": dict(counts)}
+    return summary_of(import_icd10cm())
+
+
+def summary_of(run) -> dict:
+    """Rows handled (every outcome of every table), whether anything was written, and the counts."""
+    return {
+        "rows": sum(sum(counter.values()) for counter in run.counts.values()),
+        "wrote": run.wrote_anything(),
+        "counts": {label: dict(counter) for label, counter in run.counts.items()},
+    }
 
 
 def import_hcpcs(path: str) -> dict:
     from codes.importers.hcpcs import import_hcpcs as run_import
 
-    run = run_import(path)
-    return {
-        "rows": sum(sum(counter.values()) for counter in run.counts.values()),
-        "wrote": run.wrote_anything(),
-        "counts": {label: dict(counter) for label, counter in run.counts.items()},
-    }
+    return summary_of(run_import(path))
 
 
 def import_rvu(path: str) -> dict:
     from payers.importers.rvu import import_rvu as run_import
 
-    run = run_import(path)
-    return {
-        "rows": sum(sum(counter.values()) for counter in run.counts.values()),
-        "wrote": run.wrote_anything(),
-        "counts": {label: dict(counter) for label, counter in run.counts.items()},
-    }
+    return summary_of(run_import(path))
 
 
 def copy_icd() -> dict:
