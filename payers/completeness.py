@@ -32,7 +32,7 @@ from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
 SUMMARY_FIELDS = ("headline", "lead", "significance", "key_payers_summary", "reader_takeaways", "audience_note")
 
 
-# How the brief page and the admin name each section.
+# How the brief page names each section in its completeness box.
 SECTION_LABELS = {
     "summary": "Summary & overview",
     "descriptor": "Full descriptor",
