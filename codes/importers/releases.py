@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from codes.choices import CodeStatus
 from codes.importers.errors import ImportFileError
-from codes.importers.writers import insert_history, insert_rows
+from codes.importers.writers import insert_rows, record_history
 from codes.models import CodeSetRelease
 
 BATCH_SIZE = 2000
@@ -71,6 +71,15 @@ class ImportRun:
             keys = self.changed_keys.setdefault(label, {}).setdefault(outcome, [])
             if len(keys) < LISTED_KEYS:
                 keys.append(key)
+
+    def tally_many(self, label: str, outcome: str, keys: list, describe) -> None:
+        """Count `keys` under `outcome`, listing (through `describe`) only as many as the report keeps."""
+        counter = self.counts.setdefault(label, Counter(dict.fromkeys(OUTCOMES, 0)))
+        counter[outcome] += len(keys)
+        if not keys:
+            return
+        listed = self.changed_keys.setdefault(label, {}).setdefault(outcome, [])
+        listed.extend(describe(key) for key in keys[: max(0, LISTED_KEYS - len(listed))])
 
     def reject(self, reason: str, amount: int = 1) -> None:
         """Rows of the file deliberately not loaded (the reason says why); not an error."""
@@ -176,6 +185,7 @@ class BulkSync:
         self.stamp_release = stamp_release and any(f.name == "release" for f in model._meta.fields)
         self.defaults = defaults or {}
         self.seen: dict[tuple, int | None] = {}
+        self.scope_was_empty: bool | None = None
         self.pending: list[tuple[dict, dict | None]] = []
         for outcome in OUTCOMES:
             run.tally(label, outcome, amount=0)
@@ -202,25 +212,30 @@ class BulkSync:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        existing = self._existing([tuple(record[name] for name in self.key) for record, _ in batch])
-        creates, changes = [], {}
-        for record, create_values in batch:
-            key = tuple(record[name] for name in self.key)
+        keys = [tuple(record[name] for name in self.key) for record, _ in batch]
+        if self.scope_was_empty is None:
+            # A first load of a code set cannot meet rows of its own: skip looking them up.
+            self.scope_was_empty = not self.model.objects.filter(**self.scope).exists()
+        existing = {} if self.scope_was_empty else self._existing(keys)
+        creates, created_keys, changes = [], [], {}
+        stamp = {"changed_by_id": getattr(self.run.user, "pk", None)}
+        if self.stamp_release:
+            stamp["release_id"] = self.run.release.pk
+        unchanged = 0
+        for (record, create_values), key in zip(batch, keys, strict=True):
             current = existing.get(key)
             if current is None:
-                obj = self.model(**self.defaults, **(create_values or {}), **record)
-                if self.stamp_release:
-                    obj.release = self.run.release
-                obj.changed_by = self.run.user
-                creates.append(obj)
-                self.run.tally(self.label, CREATED, key=self._label_key(key))
+                creates.append({**self.defaults, **(create_values or {}), **record, **stamp})
+                created_keys.append(key)
                 continue
             pk, values = current
             changed = [name for name in self.fields if name in record and values[name] != record[name]]
             if not changed:
-                self.run.tally(self.label, UNCHANGED)
+                unchanged += 1
                 continue
             changes[pk] = (key, record, changed)
+        self.run.tally(self.label, UNCHANGED, amount=unchanged)
+        self.run.tally_many(self.label, CREATED, created_keys, self._label_key)
         updates = []
         now = timezone.now()
         for pk, obj in self.model.objects.in_bulk(list(changes)).items():
@@ -250,6 +265,8 @@ class BulkSync:
         `scope` narrows the rows the release speaks for (default: the lookup scope).
         """
         self.flush()
+        if scope is None and self.scope_was_empty:
+            return 0  # every row in scope came from this release
         candidates = (
             self.model.objects.filter(**(self.scope if scope is None else scope), release__isnull=False)
             .exclude(status=CodeStatus.TERMINATED)
@@ -284,7 +301,7 @@ class BulkSync:
         if self.stamp_release:
             obj.release = self.run.release
 
-    def _write(self, creates: list, updates: list, extra_fields: tuple[str, ...] = ()) -> None:
+    def _write(self, creates: list[dict], updates: list, extra_fields: tuple[str, ...] = ()) -> None:
         user, reason, now = self.run.user, self.run.reason, timezone.now()
         insert_rows(self.model, creates, user=user, reason=reason, when=now)
         if updates:
@@ -292,7 +309,7 @@ class BulkSync:
             if self.stamp_release:
                 written.append("release")
             self.model.objects.bulk_update(updates, list(dict.fromkeys(written)), batch_size=UPDATE_BATCH_SIZE)
-            insert_history(self.model, updates, "~", user=user, reason=reason, when=now)
+            record_history(self.model, [obj.pk for obj in updates], "~", user=user, reason=reason, when=now)
 
     @staticmethod
     def _label_key(key: tuple) -> str:
