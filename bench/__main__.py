@@ -82,18 +82,28 @@ def bench_database(name: str, url: str, shared: Path) -> dict:
         print(f"  RVUs: {rvu} not found, skipped")
     if name == "postgresql":
         results["copy"] = run_step(url, "copy")
-        print(line("COPY floor (same ICD rows)", results["copy"]))
-        copy = results["copy"]
-        ratio = results["icd"]["seconds"] / copy["seconds"]
-        verdict = "within" if ratio <= COPY_RATIO_GOAL else "above"
-        print(f"  ICD import / COPY alone = {ratio:.1f}x ({verdict} the {COPY_RATIO_GOAL}x goal)")
-        # Reading the release (parsing its XML) is work any loader does; COPY alone skips it.
-        with_reading = results["icd"]["seconds"] / (copy["seconds"] + copy["read_seconds"])
-        print(
-            f"  ICD import / (read release {copy['read_seconds']:.2f} s + COPY) = {with_reading:.1f}x "
-            f"({'within' if with_reading <= COPY_RATIO_GOAL else 'above'} the {COPY_RATIO_GOAL}x goal)"
-        )
+        results["copy"].update(verdict_lines(results["icd"]["seconds"], results["copy"]))
     return results
+
+
+def verdict_lines(import_seconds: float, copy: dict) -> dict:
+    """Print the COPY floors and the import's ratio to each; the goal is judged on the last one."""
+    print(line("COPY, bare temporary table", copy))
+    print(line("COPY, table shaped like the real one", {**copy, "seconds": copy["shaped_seconds"]}))
+    print(f"  reading the release (XML) alone: {copy['read_seconds']:.2f} s")
+    floors = {
+        "COPY into the bare table": copy["seconds"],
+        "reading + COPY into the bare table": copy["read_seconds"] + copy["seconds"],
+        "reading + COPY into the shaped table": copy["read_seconds"] + copy["shaped_seconds"],
+    }
+    ratios = {}
+    for label, seconds in floors.items():
+        ratios[label] = import_seconds / seconds
+        print(f"  ICD import / {label} ({seconds:.2f} s) = {ratios[label]:.1f}x")
+    ratio = ratios["reading + COPY into the shaped table"]
+    verdict = "met" if ratio <= COPY_RATIO_GOAL else "NOT met"
+    print(f"  Goal, within {COPY_RATIO_GOAL}x of reading + COPY into the shaped table: {verdict}")
+    return {"ratios": ratios}
 
 
 def main(argv: list[str]) -> None:

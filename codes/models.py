@@ -371,19 +371,22 @@ class DiagnosisCode(CuratedModel):
     code = models.CharField(max_length=7, unique=True)
     short_description = models.CharField(max_length=255, blank=True)
     description = models.TextField()
+    # Not indexed: three codes in four are billable, so no filter on the flag would use an index.
     is_billable = models.BooleanField(
         "billable",
         default=True,
-        db_index=True,
         help_text="Header rows (categories such as I25) are not billable; leaf codes are.",
     )
-    order_number = models.PositiveIntegerField(null=True, blank=True, db_index=True)
-    status = models.CharField(max_length=12, choices=CodeStatus.choices, default=CodeStatus.ACTIVE, db_index=True)
+    order_number = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=CodeStatus.choices, default=CodeStatus.ACTIVE)
     release = models.ForeignKey(CodeSetRelease, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["code"]
         verbose_name = "diagnosis code"
+        # A plain index: db_index on a CharField adds a second, LIKE-pattern index on PostgreSQL,
+        # and status is only ever matched exactly (terminated codes are the rare, wanted case).
+        indexes = [models.Index(fields=["status"], name="diagnosiscode_status")]
         constraints = [
             # The second character is a digit in most codes, but FY2026 added letters (QA0...).
             models.CheckConstraint(

@@ -18,12 +18,14 @@ from django.utils import timezone
 
 from codes.choices import CodeStatus
 from codes.importers.errors import ImportFileError
-from codes.importers.writers import insert_rows, record_history
+from codes.importers.writers import insert_rows, lock_for_import, record_history
 from codes.models import CodeSetRelease
 
 BATCH_SIZE = 2000
 # bulk_update builds one CASE per field and row; smaller statements keep it quick.
 UPDATE_BATCH_SIZE = 500
+# Created rows whose history is written in one statement: far quicker than one per batch.
+HISTORY_BATCH_SIZE = 50_000
 # Keys of changed rows kept per category for the detailed report; counts are always exact.
 LISTED_KEYS = 1000
 
@@ -60,6 +62,7 @@ class ImportRun:
     changed_keys: dict[str, dict[str, list]] = field(default_factory=dict)
     rejected: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    syncs: list["BulkSync"] = field(default_factory=list)
 
     @property
     def reason(self) -> str:
@@ -142,6 +145,8 @@ def release_import(
                 )
             try:
                 yield run
+                for sync in run.syncs:
+                    sync.finish()
             except IntegrityError as exc:
                 raise ImportFileError(f"the database refused the release: {exc}") from exc
             if not run.repeat:
@@ -186,7 +191,9 @@ class BulkSync:
         self.defaults = defaults or {}
         self.seen: dict[tuple, int | None] = {}
         self.scope_was_empty: bool | None = None
-        self.pending: list[tuple[dict, dict | None]] = []
+        self.unrecorded: list[int] = []
+        run.syncs.append(self)
+        self.pending: list[tuple[tuple, dict, dict | None]] = []
         for outcome in OUTCOMES:
             run.tally(label, outcome, amount=0)
         if descriptor_fields:
@@ -204,25 +211,26 @@ class BulkSync:
                 line=line,
             )
         self.seen[key] = line
-        self.pending.append((record, create_values))
+        self.pending.append((key, record, create_values))
         if len(self.pending) >= BATCH_SIZE:
             self.flush()
 
     def flush(self) -> None:
+        """Write the queued records: new rows created, changed rows updated, the rest counted."""
         if not self.pending:
             return
         batch, self.pending = self.pending, []
-        keys = [tuple(record[name] for name in self.key) for record, _ in batch]
         if self.scope_was_empty is None:
+            lock_for_import(self.model)
             # A first load of a code set cannot meet rows of its own: skip looking them up.
             self.scope_was_empty = not self.model.objects.filter(**self.scope).exists()
-        existing = {} if self.scope_was_empty else self._existing(keys)
+        existing = {} if self.scope_was_empty else self._existing([key for key, _, _ in batch])
         creates, created_keys, changes = [], [], {}
         stamp = {"changed_by_id": getattr(self.run.user, "pk", None)}
         if self.stamp_release:
             stamp["release_id"] = self.run.release.pk
         unchanged = 0
-        for (record, create_values), key in zip(batch, keys, strict=True):
+        for key, record, create_values in batch:
             current = existing.get(key)
             if current is None:
                 creates.append({**self.defaults, **(create_values or {}), **record, **stamp})
@@ -252,7 +260,9 @@ class BulkSync:
         self._write(creates, updates)
 
     def finish(self) -> None:
+        """Write what is queued and the history of every row created. The import does this at its end."""
         self.flush()
+        self._record_created()
 
     def seen_codes(self) -> set:
         """The single-field keys of every record fed so far."""
@@ -303,13 +313,20 @@ class BulkSync:
 
     def _write(self, creates: list[dict], updates: list, extra_fields: tuple[str, ...] = ()) -> None:
         user, reason, now = self.run.user, self.run.reason, timezone.now()
-        insert_rows(self.model, creates, user=user, reason=reason, when=now)
+        self.unrecorded.extend(insert_rows(self.model, creates, when=now))
+        if len(self.unrecorded) >= HISTORY_BATCH_SIZE:
+            self._record_created()
         if updates:
+            self._record_created()  # a row's creation comes before its changes in history
             written = [*self.fields, *extra_fields, "version", "updated_at", "changed_by"]
             if self.stamp_release:
                 written.append("release")
             self.model.objects.bulk_update(updates, list(dict.fromkeys(written)), batch_size=UPDATE_BATCH_SIZE)
             record_history(self.model, [obj.pk for obj in updates], "~", user=user, reason=reason, when=now)
+
+    def _record_created(self) -> None:
+        ids, self.unrecorded = self.unrecorded, []
+        record_history(self.model, ids, "+", user=self.run.user, reason=self.run.reason, when=timezone.now())
 
     @staticmethod
     def _label_key(key: tuple) -> str:

@@ -35,8 +35,8 @@ PASS_THROUGH = {
 }
 
 
-def insert_rows(model, rows: Sequence[dict], *, user, reason: str, when) -> list[int]:
-    """Insert new rows of `model`, record their creation in history, and return their primary keys.
+def insert_rows(model, rows: Sequence[dict], *, when) -> list[int]:
+    """Insert new rows of `model` and return their primary keys (history is the caller's to record).
 
     Each row maps attnames (`code`, `payer_id`) to values; fields it leaves out take the model's
     default, as `Model(**row)` would, and the timestamps take `when`.
@@ -51,29 +51,30 @@ def insert_rows(model, rows: Sequence[dict], *, user, reason: str, when) -> list
         if unknown:
             raise FieldDoesNotExist(f"{meta.label} has no field {', '.join(sorted(unknown))}")
     ids = _allocate_ids(meta.db_table, meta.pk.column, len(rows))
+    fields = [meta.pk, *(field for field in fields if not field.primary_key)]
+    # Per field: its attname, how to convert a given value (None: as it is), and the value it takes
+    # when the row leaves it out, converted once (or a function for per-row defaults such as uuid4).
     plan = []
-    for field in fields:
-        if field.primary_key:
-            continue
+    for field in fields[1:]:
+        convert = _converter(field)
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            fallback, per_row = when, False
+            fallback, per_row = convert(when), False
+        elif field.has_default() and callable(field.default):
+            fallback, per_row = (lambda field=field, convert=convert: convert(field.get_default())), True
         else:
-            per_row = field.has_default() and callable(field.default)
-            fallback = field.get_default if per_row else field.get_default()
-        plan.append((field.attname, fallback, per_row))
+            fallback, per_row = convert(field.get_default()), False
+        plan.append((field.attname, None if convert is _same else convert, fallback, per_row))
 
     def values(row: dict, pk: int) -> list:
         out = [pk]
-        for attname, fallback, per_row in plan:
+        for attname, convert, fallback, per_row in plan:
             if attname in row:
-                out.append(row[attname])
+                out.append(row[attname] if convert is None else convert(row[attname]))
             else:
                 out.append(fallback() if per_row else fallback)
         return out
 
-    ordered = [meta.pk, *(field for field in fields if not field.primary_key)]
-    _insert(meta.db_table, ordered, (values(row, pk) for row, pk in zip(rows, ids, strict=True)))
-    record_history(model, ids, "+", user=user, reason=reason, when=when)
+    _insert(meta.db_table, fields, (values(row, pk) for row, pk in zip(rows, ids, strict=True)))
     return ids
 
 
@@ -118,16 +119,32 @@ def _among(column: str, ids: Sequence[int]) -> tuple[str, object]:
     return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))  # noqa: S608 - a column name
 
 
+def lock_for_import(model) -> None:
+    """Keep other writers off `model`'s table until the import's transaction ends; readers go on.
+
+    What an import compares and what it writes then agree, and a block of ids can be taken from
+    the table's sequence at once. On SQLite the import's transaction holds the database's write
+    lock from its first write (the release row) instead.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN EXCLUSIVE MODE")
+
+
 def _allocate_ids(table: str, column: str, count: int) -> list[int]:
+    """`count` unused, consecutive primary keys, for a table `lock_for_import` has locked."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # One setval instead of a nextval per row; no insert can take ids meanwhile (table lock).
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                "WITH sequence AS (SELECT pg_get_serial_sequence(%s, %s) AS name), "
+                "first AS (SELECT nextval(name) AS id, name FROM sequence) "
+                "SELECT id, setval(name, id + %s - 1) FROM first",
                 [connection.ops.quote_name(table), column, count],
             )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite: the import's transaction holds the write lock (it wrote the release row first), so
-        # nobody else takes these ids; AUTOINCREMENT's high-water mark keeps deleted ids unused.
+            start = cursor.fetchone()[0]
+            return list(range(start, start + count))
+        # SQLite: AUTOINCREMENT's high-water mark keeps the ids of deleted rows unused.
         cursor.execute(f"SELECT MAX({connection.ops.quote_name(column)}) FROM {connection.ops.quote_name(table)}")  # noqa: S608
         highest = cursor.fetchone()[0] or 0
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
@@ -137,18 +154,17 @@ def _allocate_ids(table: str, column: str, count: int) -> list[int]:
 
 
 def _insert(table: str, fields: list, rows: Iterable[list]) -> None:
-    convert = [_converter(field) for field in fields]
+    """Write rows of database values (already converted) into `fields` of `table`."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    prepared = ([fn(value) for fn, value in zip(convert, row, strict=True)] for row in rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-                for row in prepared:
+                for row in rows:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})", list(prepared))  # noqa: S608
+            cursor.executemany(f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})", list(rows))  # noqa: S608
 
 
 def _converter(field) -> Callable:
