@@ -7,6 +7,7 @@ these tests hold them to what a save through the ORM and simple-history would ha
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
 from django.utils import timezone
 
 from codes.choices import CodeStatus
@@ -91,3 +92,33 @@ def test_a_record_naming_a_field_the_model_lacks_is_refused():
     with pytest.raises(FieldDoesNotExist, match="no field descripton"):
         insert_rows(DiagnosisCode, [{"code": "A00", "descripton": "Cholera"}], when=timezone.now())
     assert not DiagnosisCode.objects.exists()
+
+
+def test_rows_added_after_an_import_take_new_ids(fixtures_dir):
+    """The import takes its ids from the table's sequence, so a curator's next row cannot collide."""
+    import_icd10cm(fixtures_dir / ORDER_2030)
+    highest = max(DiagnosisCode.objects.values_list("id", flat=True))
+    added = DiagnosisCode.objects.create(code="M9999", description="Added by a curator")
+    assert added.id > highest
+    import_icd10cm(fixtures_dir / ORDER_2031)
+    assert DiagnosisCode.objects.get(code="QA00").id > added.id
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="table locks are PostgreSQL's; SQLite locks the file")
+def test_an_import_keeps_other_writers_off_the_tables_it_writes(fixtures_dir, monkeypatch):
+    """While rows are written, the table is locked against writes (readers are not blocked)."""
+    held = []
+
+    def spy(model, rows, *, when):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = %s::regclass AND granted",
+                [model._meta.db_table],
+            )
+            held.extend(row[0] for row in cursor.fetchall())
+        return original(model, rows, when=when)
+
+    original = releases.insert_rows
+    monkeypatch.setattr(releases, "insert_rows", spy)
+    import_icd10cm(fixtures_dir / ORDER_2030)
+    assert "ExclusiveLock" in held
