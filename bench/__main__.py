@@ -56,7 +56,7 @@ def line(label: str, result: dict) -> str:
     rate = result["rows"] / result["seconds"] if result["seconds"] and result["rows"] else 0
     wrote = {True: "wrote rows", False: "wrote nothing"}.get(result.get("wrote"), "")
     return (
-        f"  {label:<34} {result['rows']:>8} rows {result['seconds']:>8.2f} s {rate:>10,.0f} rows/s "
+        f"  {label:<38} {result['rows']:>8} rows {result['seconds']:>8.2f} s {rate:>10,.0f} rows/s "
         f"peak RSS {result['peak_rss_mb']:>6.1f} MB  {wrote}"
     )
 

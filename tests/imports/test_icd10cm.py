@@ -132,3 +132,20 @@ def test_bundled_release_reads_every_code_once():
     assert codes["S0000"].is_billable is False
     assert codes["I2510"].is_billable is True
     assert "QA0" in codes
+
+
+def test_full_bundled_release_lands_every_code_exactly_once():
+    """The whole FY2026 release in the database: each code once, headers not billable, one history
+    row per code; the same release again is compared and writes nothing."""
+    output = run("import_icd10cm")
+
+    assert "diagnosis codes: 98186 created" in output
+    assert DiagnosisCode.objects.count() == DiagnosisCode.objects.values("code").distinct().count() == 98186
+    assert DiagnosisCode.objects.filter(is_billable=True).count() == 74719
+    assert DiagnosisCode.history.count() == 98186
+    assert DiagnosisCode.objects.get(code="S0000XA").description == (
+        "Unspecified superficial injury of scalp, initial encounter"
+    )
+    before = snapshot()
+    assert "98186 unchanged" in run("import_icd10cm")
+    assert snapshot() == before
