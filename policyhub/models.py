@@ -26,7 +26,7 @@ class AuditHistory(HistoricalRecords):
     History is looked up by the row it records (`id`) and by time (`history_date`, indexed by
     simple-history itself), never by the other columns it copies. simple-history would index every
     column the model indexes, plus every foreign key and unique field: on a release import that
-    meant fourteen indexes to maintain per history row, most of the import's time.
+    meant fourteen indexes to maintain per history row, a large part of the import's time.
     """
 
     def copy_fields(self, model):
