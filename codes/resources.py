@@ -8,7 +8,7 @@ by their natural key (the code, the payer's slug), never by database id.
 """
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from import_export import fields, resources, widgets
 
@@ -68,11 +68,37 @@ class CuratedResource(resources.ModelResource):
         # A file of new rows has no `id` column; rows without an id are created.
         if "id" in self._meta.import_id_fields and "id" not in (dataset.headers or []):
             dataset.append_col([""] * dataset.height, header="id")
+        self._rows_by_key = {}
         super().before_import(dataset, **kwargs)
 
     def import_instance(self, instance, row, **kwargs):
         instance._file_version = row.get("version")
-        super().import_instance(instance, row, **kwargs)
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for name, message in self.duplicate_of_earlier_row(row, kwargs.get("row_number")).items():
+            errors.setdefault(name, []).append(message)
+        if errors:
+            raise ValidationError(errors)
+
+    def duplicate_of_earlier_row(self, row, row_number) -> dict:
+        """An error when an earlier row of the same file has the same key (the import id fields).
+
+        Without it the later row would silently overwrite the earlier one. Rows without a key
+        (new rows of a file without ids) are never duplicates.
+        """
+        names = self._meta.import_id_fields
+        key = tuple(str(row.get(self.fields[name].column_name) or "").strip() for name in names)
+        if not any(key):
+            return {}
+        first = self._rows_by_key.setdefault(key, row_number)
+        if first == row_number:
+            return {}
+        label = " ".join(part for part in key if part)
+        noun = self._meta.model._meta.verbose_name
+        return {names[-1]: f"{label} is also on row {first}; each {noun} may appear once."}
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """The model's validation, plus: the row must not have changed since the file was exported.

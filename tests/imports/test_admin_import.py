@@ -173,12 +173,30 @@ class TestBadRowsWriteNothing:
         assert not BillingCode.objects.filter(code__in=["A0021", "93599"]).exists()
 
     def test_duplicate_code_in_the_file(self, demo, staff_client):
-        content = b"system,code,short_descriptor,status\nHCPCS,A0021,One,active\nHCPCS,A0021,Two,active\n"
+        """The second row of the same code is refused, naming the first; nothing is written."""
+        content = (
+            b"system,code,short_descriptor,status\n"
+            b"HCPCS,A0021,One,active\n"
+            b"HCPCS,A0022,Other,active\n"
+            b"hcpcs,a0021,Two,active\n"
+        )
         preview = upload(staff_client, "codes_billingcode", content, "codes.csv")
-        assert BillingCode.objects.filter(code="A0021").count() <= 1
-        if preview.context.get("confirm_form") is not None:
-            confirm(staff_client, "codes_billingcode", preview)
-        assert BillingCode.objects.filter(code="A0021").count() == 1
+        errors = self.assert_refused(preview, "is also on row 1")
+        assert errors == {3: {"code": "HCPCS A0021 is also on row 1; each billing code may appear once."}}
+        assert not BillingCode.objects.filter(code__in=["A0021", "A0022"]).exists()
+
+    def test_duplicate_row_id_in_the_file(self, catalogue, staff_client):
+        """Two rows updating the same policy document (same id) would overwrite each other: refused."""
+        policy = PolicyDocument.objects.get(number="CPB 0826")
+        content = (
+            f"id,payer,document_type,number,title,effective_date\n"
+            f"{policy.pk},aetna,policy,CPB 0826,First title,2026-01-01\n"
+            f"{policy.pk},aetna,policy,CPB 0826,Second title,2026-01-01\n"
+        ).encode()
+        preview = upload(staff_client, "payers_policydocument", content, "policies.csv")
+        errors = self.assert_refused(preview)
+        assert list(errors) == [2] and "is also on row 1" in errors[2]["id"]
+        assert PolicyDocument.objects.get(pk=policy.pk).title == "Paravalvular leak"
 
     def test_overlapping_coverage_period(self, demo, staff_client):
         content = (
