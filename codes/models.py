@@ -29,6 +29,12 @@ class CodeSetRelease(TimeStampedModel):
         blank=True,
         help_text="Created / updated / unchanged / terminated / rejected rows of the import.",
     )
+    changes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the import created, changed and terminated: per kind of row, its model and the "
+        "keys of up to 1,000 rows per outcome.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from codes.importers.errors import ImportFileError
-from codes.importers.releases import DESCRIPTOR_CHANGES, OUTCOMES, ImportRun
+from codes.importers.releases import ImportRun, describe_counts
 
 LISTED_PER_OUTCOME = 50
 
@@ -46,10 +46,7 @@ class ImportCommand(BaseCommand):
         if run.repeat:
             self.stdout.write(f"  This file was imported before ({release.created_at:%Y-%m-%d %H:%M}); compared again.")
         for label, counter in run.counts.items():
-            parts = [f"{counter[outcome]} {outcome}" for outcome in OUTCOMES]
-            if DESCRIPTOR_CHANGES in counter:
-                parts.insert(2, f"{counter[DESCRIPTOR_CHANGES]} with new descriptors")
-            self.stdout.write(f"  {label}: " + ", ".join(parts))
+            self.stdout.write(f"  {label}: {describe_counts(counter)}")
             if verbosity >= 2:
                 for outcome, keys in run.changed_keys.get(label, {}).items():
                     shown = keys[:LISTED_PER_OUTCOME]

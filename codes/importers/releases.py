@@ -34,6 +34,14 @@ DESCRIPTOR_CHANGES = "descriptor changes"
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, TERMINATED)
 
 
+def describe_counts(counter: dict) -> str:
+    """'1 created, 1 updated, 1 with new descriptors, 8 unchanged, 1 terminated' for one kind of row."""
+    parts = [f"{counter.get(outcome, 0)} {outcome}" for outcome in OUTCOMES]
+    if DESCRIPTOR_CHANGES in counter:
+        parts.insert(2, f"{counter[DESCRIPTOR_CHANGES]} with new descriptors")
+    return ", ".join(parts)
+
+
 def chunked(items: Iterable, size: int) -> Iterator[list]:
     chunk = []
     for item in items:
@@ -63,6 +71,8 @@ class ImportRun:
     rejected: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     syncs: list["BulkSync"] = field(default_factory=list)
+    # The model (app_label.model_name) each label's rows belong to, for links from the release.
+    models: dict[str, str] = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
@@ -94,6 +104,13 @@ class ImportRun:
         if self.rejected:
             result["rejected reasons"] = dict(self.rejected)
         return result
+
+    def changes(self) -> dict:
+        """Per label: its model and the keys listed per outcome (what the release page shows)."""
+        return {
+            label: {"model": self.models.get(label, ""), "keys": self.changed_keys.get(label, {})}
+            for label in self.counts
+        }
 
     def wrote_anything(self) -> bool:
         return not self.repeat or any(
@@ -151,7 +168,8 @@ def release_import(
                 raise ImportFileError(f"the database refused the release: {exc}") from exc
             if not run.repeat:
                 run.release.counts = run.summary()
-                run.release.save(update_fields=["counts", "updated_at"])
+                run.release.changes = run.changes()
+                run.release.save(update_fields=["counts", "changes", "updated_at"])
             if dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:
@@ -193,6 +211,7 @@ class BulkSync:
         self.scope_was_empty: bool | None = None
         self.unrecorded: list[int] = []
         run.syncs.append(self)
+        run.models[label] = model._meta.label_lower
         self.pending: list[tuple[tuple, dict, dict | None]] = []
         for outcome in OUTCOMES:
             run.tally(label, outcome, amount=0)

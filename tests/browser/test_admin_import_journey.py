@@ -1,7 +1,11 @@
-"""A curator imports a spreadsheet through the admin in a real browser: upload, preview, confirm;
-and a file with bad rows, refused with its rows and fields named."""
+"""Imports in the admin in a real browser: a curator's spreadsheet (upload, preview, confirm; bad rows
+refused with their rows and fields named), and an analyst reading what a CMS release changed."""
+
+from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from codes.models import BillingCode
 from payers.demo import load_demo
@@ -83,3 +87,26 @@ def test_bad_rows_are_named_and_nothing_is_written(curator_page, live_server, sc
     assert "CODE\nHCPCS A0022 is also on row 1; each billing code may appear once." in duplicate_row.inner_text()
     assert page.get_by_role("button", name="Confirm import").count() == 0
     assert not BillingCode.objects.filter(code__in=["A0022", "93599"]).exists()
+
+
+def test_analyst_sees_what_a_release_changed(curator_page, live_server, screenshot):
+    """After loading FY2030 then FY2031, the FY2031 release page names the added, reworded and
+    terminated codes and leads to them in the diagnosis code list."""
+    page = curator_page
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    call_command("import_icd10cm", fixtures / "icd10cm_order_2030.txt", stdout=StringIO())
+    call_command("import_icd10cm", fixtures / "icd10cm_order_2031.txt", stdout=StringIO())
+
+    page.goto(f"{live_server.url}/admin/codes/codesetrelease/")
+    page.get_by_role("link", name="ICD-10-CM FY2031").click()
+    changed = page.locator(".field-what_changed")
+    assert "1 created, 1 updated, 1 with new descriptors, 8 unchanged, 1 terminated" in changed.inner_text()
+    terminated = changed.locator("dt", has_text="terminated").locator("xpath=following-sibling::dd[1]")
+    assert terminated.inner_text() == "Z9989"
+    screenshot("22-admin-release-changes")
+
+    with page.expect_navigation():
+        changed.get_by_role("link", name="The diagnosis codes this release created or last changed").click()
+    listed = page.locator("#result_list tbody tr")
+    assert listed.count() == 3
+    assert {"QA0.0", "I34.0", "Z99.89"} <= set(page.locator("#result_list tbody th").all_inner_texts())
