@@ -5,7 +5,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 
-from codes.importers.releases import describe_counts
+from codes.importers.releases import CREATED, DESCRIPTOR_CHANGES, TERMINATED, UPDATED, describe_counts
 from codes.models import (
     BillingCode,
     CodeBrief,
@@ -261,7 +261,7 @@ class CodeSetReleaseAdmin(admin.ModelAdmin):
         return False
 
 
-RELEASE_OUTCOMES = ("created", "updated", "descriptor changes", "terminated")
+RELEASE_OUTCOMES = (CREATED, UPDATED, DESCRIPTOR_CHANGES, TERMINATED)
 
 
 def release_counts(release):

@@ -93,7 +93,7 @@ class CuratedResource(resources.ModelResource):
         key = tuple(str(row.get(self.fields[name].column_name) or "").strip() for name in names)
         if not any(key):
             return {}
-        first = self._rows_by_key.setdefault(key, row_number)
+        first = self.__dict__.setdefault("_rows_by_key", {}).setdefault(key, row_number)
         if first == row_number:
             return {}
         label = " ".join(part for part in key if part)

@@ -39,7 +39,8 @@ def insert_rows(model, rows: Sequence[dict], *, when) -> list[int]:
     """Insert new rows of `model` and return their primary keys (history is the caller's to record).
 
     Each row maps attnames (`code`, `payer_id`) to values; fields it leaves out take the model's
-    default, as `Model(**row)` would, and the timestamps take `when`.
+    default, as `Model(**row)` would, and the timestamps take `when`. The caller holds
+    `lock_for_import(model)`: the ids are taken from the table's sequence as one block.
     """
     if not rows:
         return []
