@@ -61,15 +61,16 @@ def copy_icd() -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from codes.choices import CodeStatus
     from codes.importers.icd10cm import read_bundled
     from codes.models import DiagnosisCode
 
     reading = time.perf_counter()
     entries = list(read_bundled())
     read_seconds = time.perf_counter() - reading
-    now = timezone.now()
+    now, active = timezone.now(), CodeStatus.ACTIVE.value
     rows = [
-        (number, now, now, 1, e.code, e.short_description, e.description, e.is_billable, e.order_number, "active")
+        (number, now, now, 1, e.code, e.short_description, e.description, e.is_billable, e.order_number, active)
         for number, e in enumerate(entries, start=1)
     ]
     columns = (

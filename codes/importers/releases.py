@@ -71,8 +71,6 @@ class ImportRun:
     rejected: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     syncs: list["BulkSync"] = field(default_factory=list)
-    # The model (app_label.model_name) each label's rows belong to, for links from the release.
-    models: dict[str, str] = field(default_factory=dict)
 
     @property
     def reason(self) -> str:
@@ -81,16 +79,15 @@ class ImportRun:
     def tally(self, label: str, outcome: str, key=None, amount: int = 1) -> None:
         self.counts.setdefault(label, Counter(dict.fromkeys(OUTCOMES, 0)))[outcome] += amount
         if key is not None and outcome != UNCHANGED:
-            keys = self.changed_keys.setdefault(label, {}).setdefault(outcome, [])
-            if len(keys) < LISTED_KEYS:
-                keys.append(key)
+            self._list(label, outcome, [key], str)
 
     def tally_many(self, label: str, outcome: str, keys: list, describe) -> None:
         """Count `keys` under `outcome`, listing (through `describe`) only as many as the report keeps."""
-        counter = self.counts.setdefault(label, Counter(dict.fromkeys(OUTCOMES, 0)))
-        counter[outcome] += len(keys)
-        if not keys:
-            return
+        self.tally(label, outcome, amount=len(keys))
+        if keys:
+            self._list(label, outcome, keys, describe)
+
+    def _list(self, label: str, outcome: str, keys: list, describe) -> None:
         listed = self.changed_keys.setdefault(label, {}).setdefault(outcome, [])
         listed.extend(describe(key) for key in keys[: max(0, LISTED_KEYS - len(listed))])
 
@@ -106,10 +103,11 @@ class ImportRun:
         return result
 
     def changes(self) -> dict:
-        """Per label: its model and the keys listed per outcome (what the release page shows)."""
+        """Per label: the keys listed per outcome and, where its rows record their release, their
+        model (app_label.model_name), so the release page can link to them."""
+        models = {sync.label: sync.model._meta.label_lower for sync in self.syncs if sync.stamp_release}
         return {
-            label: {"model": self.models.get(label, ""), "keys": self.changed_keys.get(label, {})}
-            for label in self.counts
+            label: {"model": models.get(label, ""), "keys": self.changed_keys.get(label, {})} for label in self.counts
         }
 
     def wrote_anything(self) -> bool:
@@ -211,7 +209,6 @@ class BulkSync:
         self.scope_was_empty: bool | None = None
         self.unrecorded: list[int] = []
         run.syncs.append(self)
-        run.models[label] = model._meta.label_lower
         self.pending: list[tuple[tuple, dict, dict | None]] = []
         for outcome in OUTCOMES:
             run.tally(label, outcome, amount=0)
@@ -331,7 +328,7 @@ class BulkSync:
             obj.release = self.run.release
 
     def _write(self, creates: list[dict], updates: list, extra_fields: tuple[str, ...] = ()) -> None:
-        user, reason, now = self.run.user, self.run.reason, timezone.now()
+        now = timezone.now()
         self.unrecorded.extend(insert_rows(self.model, creates, when=now))
         if len(self.unrecorded) >= HISTORY_BATCH_SIZE:
             self._record_created()
@@ -341,11 +338,14 @@ class BulkSync:
             if self.stamp_release:
                 written.append("release")
             self.model.objects.bulk_update(updates, list(dict.fromkeys(written)), batch_size=UPDATE_BATCH_SIZE)
-            record_history(self.model, [obj.pk for obj in updates], "~", user=user, reason=reason, when=now)
+            self._record([obj.pk for obj in updates], "~", now)
 
     def _record_created(self) -> None:
         ids, self.unrecorded = self.unrecorded, []
-        record_history(self.model, ids, "+", user=self.run.user, reason=self.run.reason, when=timezone.now())
+        self._record(ids, "+", timezone.now())
+
+    def _record(self, ids: list[int], history_type: str, when) -> None:
+        record_history(self.model, ids, history_type, user=self.run.user, reason=self.run.reason, when=when)
 
     @staticmethod
     def _label_key(key: tuple) -> str:

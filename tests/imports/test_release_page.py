@@ -50,3 +50,14 @@ def test_listed_codes_stop_at_the_cap_and_say_how_many_more(fixtures_dir, staff_
     assert len(release.changes["diagnosis codes"]["keys"]["created"]) == 4
     page = staff_client.get(reverse("admin:codes_codesetrelease_change", args=[release.pk]))
     assert "… and 6 more" in page.content.decode()
+
+
+def test_release_page_links_only_to_rows_that_record_the_release(fixtures_dir, staff_client):
+    """The fee schedule updates codes without becoming their release: no link that would list nothing."""
+    run("import_rvu", fixtures_dir / "pfs_rvu_2024_jul_fixture.csv")
+    release = CodeSetRelease.objects.get(kind="rvu")
+    html = staff_client.get(reverse("admin:codes_codesetrelease_change", args=[release.pk])).content.decode()
+
+    assert "<h3>billing codes</h3>" in html and "<h3>benchmarks</h3>" in html
+    assert "The billing codes this release created or last changed" not in html
+    assert f"{reverse('admin:payers_benchmark_changelist')}?release__id__exact={release.pk}" in html
