@@ -100,8 +100,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A busy SQLite file waits instead of failing at once under the dev server's threads.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A busy SQLite file waits instead of failing at once under the dev server's threads, and a
+    # transaction takes the write lock when it begins: an import then compares and writes with no
+    # other writer in between (PostgreSQL imports lock their tables instead), and no transaction
+    # fails half-way with "database is locked" when it first writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

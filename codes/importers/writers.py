@@ -124,8 +124,8 @@ def lock_for_import(model) -> None:
     """Keep other writers off `model`'s table until the import's transaction ends; readers go on.
 
     What an import compares and what it writes then agree, and a block of ids can be taken from
-    the table's sequence at once. On SQLite the import's transaction holds the database's write
-    lock from its first write (the release row) instead.
+    the table's sequence at once. On SQLite every transaction takes the database's write lock when
+    it begins (`transaction_mode` in settings), so there is nothing more to lock.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
