@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench serve migrate demo clean
+.PHONY: run test lint bench bench-scale bench-api serve migrate demo clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PolicyHub needs Python 3.11 or newer")'
@@ -40,6 +40,15 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) -m bench $(BENCH_ARGS)
+
+# The read benchmark's two PostgreSQL data sets (1M and 1k coverage criteria); see docs/bench.md.
+SCALE_DB ?= postgres://postgres@127.0.0.1:5432/ph_scale
+bench-scale: $(VENV)/.installed-test
+	$(PY) -m bench.scale --criteria 1000000 --database-url $(SCALE_DB)_1m
+	$(PY) -m bench.scale --criteria 1000 --database-url $(SCALE_DB)_1k
+
+bench-api: $(VENV)/.installed-test
+	$(PY) -m bench.reads --large $(SCALE_DB)_1m --small $(SCALE_DB)_1k $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) policyhub.sqlite3 staticfiles test-artifacts .pytest_cache
