@@ -38,10 +38,12 @@ HISTORY_SPAN_SECONDS = 2 * 365 * 24 * 3600
 BENCH_USER = "bench"
 
 WORDS = tuple(
-    "transesophageal echocardiography documents the defect anatomy and the patient is at prohibitive surgical "
-    "risk heart team evaluation symptomatic regurgitation despite medical therapy catheter closure device "
-    "imaging guidance fluoroscopy prior treatment failed conservative management functional class"
-).split()
+    (
+        "transesophageal echocardiography documents the defect anatomy and the patient is at prohibitive surgical "
+        "risk heart team evaluation symptomatic regurgitation despite medical therapy catheter closure device "
+        "imaging guidance fluoroscopy prior treatment failed conservative management functional class"
+    ).split()
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
