@@ -37,13 +37,12 @@ HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
 HISTORY_SPAN_SECONDS = 2 * 365 * 24 * 3600
 BENCH_USER = "bench"
 
-WORDS = tuple(
-    (
-        "transesophageal echocardiography documents the defect anatomy and the patient is at prohibitive surgical "
-        "risk heart team evaluation symptomatic regurgitation despite medical therapy catheter closure device "
-        "imaging guidance fluoroscopy prior treatment failed conservative management functional class"
-    ).split()
+VOCABULARY = (
+    "transesophageal echocardiography documents the defect anatomy and the patient is at prohibitive surgical "
+    "risk heart team evaluation symptomatic regurgitation despite medical therapy catheter closure device "
+    "imaging guidance fluoroscopy prior treatment failed conservative management functional class"
 )
+WORDS = VOCABULARY.split()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
