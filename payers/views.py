@@ -6,7 +6,7 @@ from django.views.generic import DetailView
 
 from payers.filtersets import PayerFilterSet
 from payers.models import Payer
-from payers.selectors import open_gaps, payers_with_summary, policy_document_list, published_coverage
+from payers.selectors import open_gaps, payer_list, policy_document_list, published_coverage, summarise_payers
 from policyhub.views import FilteredListView
 
 
@@ -16,7 +16,12 @@ class PayerListView(FilteredListView):
     filter_labels = {"q": "Name", "kind": "Kind", "is_national": "National", "is_tracked": "Tracked"}
 
     def base_queryset(self):
-        return payers_with_summary()
+        return payer_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object_list"] = summarise_payers(list(context["object_list"]))
+        return context
 
 
 class PayerDetailView(LoginRequiredMixin, DetailView):

@@ -7,7 +7,6 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import connection, models, transaction
 from django.db.models import UniqueConstraint
 from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
@@ -29,6 +28,7 @@ from policyhub.forms import (
     versioned_form_class,
 )
 from policyhub.models import ReviewedModel
+from policyhub.paginators import CappedCountPaginator
 from policyhub.versioning import StaleVersion, field_changes, obj_label, save_versioned
 from policyhub.workflow import (
     TRANSITIONS,
@@ -61,17 +61,18 @@ admin.site.site_title = "PolicyHub admin"
 admin.site.index_title = "Curate codes, payers and coverage"
 
 
-class EstimatedCountPaginator(Paginator):
-    """Avoids an exact COUNT(*) over big unfiltered tables on PostgreSQL.
+class EstimatedCountPaginator(CappedCountPaginator):
+    """Avoids an exact COUNT(*) over big tables on PostgreSQL.
 
-    The planner's estimate is good enough for "page 1 of ~2,000"; filtered lists are small and
-    counted exactly.
+    The planner's estimate is good enough for "page 1 of ~2,000": unfiltered lists read the
+    table's statistics, filtered and searched ones count exactly up to 10,000 rows and estimate
+    above (`CappedCountPaginator`).
     """
 
     EXACT_BELOW = 10_000
 
     @cached_property
-    def count(self):
+    def counted(self) -> tuple[int, bool]:
         query = self.object_list.query
         if connection.vendor == "postgresql" and not query.where:
             with connection.cursor() as cursor:
@@ -81,8 +82,8 @@ class EstimatedCountPaginator(Paginator):
                 )
                 row = cursor.fetchone()
             if row and row[0] >= self.EXACT_BELOW:
-                return int(row[0])
-        return super().count
+                return int(row[0]), False
+        return super().counted
 
 
 class CuratedAdmin(SimpleHistoryAdmin):

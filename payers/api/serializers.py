@@ -19,6 +19,7 @@ from codes.api.serializers import (
     SiteOfServiceSerializer,
     related_codes,
 )
+from payers.api import fast
 from payers.api.changes import RESOURCES, ChangeAction
 from payers.choices import CRD_COVERED, CRD_PA_NEEDED
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
@@ -136,6 +137,10 @@ class CoverageCriterionSerializer(serializers.ModelSerializer):
             "published_at",
             "updated_at",
         ]
+
+    def to_representation(self, instance):
+        # The same output, without DRF's per-field cost (payers/api/fast.py).
+        return fast.criterion(instance, fast.links_of(self), with_code="code" in self.Meta.fields)
 
 
 class DocumentationRequirementSerializer(serializers.ModelSerializer):
