@@ -47,8 +47,15 @@ bench-scale: $(VENV)/.installed-test
 	$(PY) -m bench.scale --criteria 1000000 --database-url $(SCALE_DB)_1m
 	$(PY) -m bench.scale --criteria 1000 --database-url $(SCALE_DB)_1k
 
+# The standalone benches of other read paths run after it on the same data sets, when present
+# (issue 17: bench/coverage_check.py, issue 11: bench/sync.py): add new ones to BENCH_API_EXTRA.
+BENCH_API_EXTRA ?= bench/coverage_check.py bench/sync.py
 bench-api: $(VENV)/.installed-test
 	$(PY) -m bench.reads --large $(SCALE_DB)_1m --small $(SCALE_DB)_1k $(BENCH_ARGS)
+	@for extra in $(BENCH_API_EXTRA); do \
+	  if [ -f $$extra ]; then echo "== $$extra"; \
+	    BENCH_LARGE_URL=$(SCALE_DB)_1m BENCH_SMALL_URL=$(SCALE_DB)_1k $(PY) $$extra || exit 1; fi; \
+	done
 
 clean:
 	rm -rf $(VENV) policyhub.sqlite3 staticfiles test-artifacts .pytest_cache

@@ -67,12 +67,15 @@ def server(database_url: str, port: int):
     process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own fixed command
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # workers import Django first: slow on a busy machine
+        while True:
             try:
-                http.get(f"{base}/accounts/login/", timeout=5)
+                http.get(f"{base}/accounts/login/", timeout=30)
                 break
-            except http.ConnectionError:
-                time.sleep(0.2)
+            except http.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
         yield base
     finally:
         process.terminate()
