@@ -130,7 +130,8 @@ def summarise_payers(payers: list[Payer]) -> list[Payer]:
     """
     keys = [payer.pk for payer in payers]
     counts = {
-        name: dict(queryset.filter(payer__in=keys).order_by().values_list("payer").annotate(n=Count("pk")))
+        # COUNT(*), not COUNT(id): read from the partial index of published criteria alone.
+        name: dict(queryset.filter(payer__in=keys).order_by().values_list("payer").annotate(n=Count("*")))
         for name, queryset in (
             ("policy_count", PolicyDocument.objects.all()),
             ("coverage_count", CoverageCriterion.objects.published().current()),
