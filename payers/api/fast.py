@@ -1,10 +1,11 @@
 """Hand-written representations of the hottest list rows, identical to their serializers' output.
 
 A coverage criterion serialised field by field through DRF (three nested serializers, a list of
-diagnosis codes, five hyperlinked URLs) cost more than fetching it. Here a row becomes its dict in
-one function: links are built from a prefix reversed once per request, dates and times formatted
-by the same DRF fields the serializer declares. `tests/api/test_fast_representations.py` holds
-both outputs equal, row by row; the declared serializer stays the schema and the reference.
+diagnosis codes, five hyperlinked URLs) cost more than fetching it; requirements and gaps are
+alike. Here a row becomes its dict in one function: links are built from a prefix reversed once
+per request, dates and times formatted by the same DRF fields the serializers declare.
+`tests/api/test_fast_representations.py` holds both outputs equal, row by row; the declared
+serializer stays the schema and the reference.
 """
 
 from django.urls import reverse
@@ -54,18 +55,18 @@ def _time(value):
     return None if value is None else _TIME.to_representation(value)
 
 
+def _head(row, view_name: str, link: Links, with_code: bool) -> dict:
+    """Key, link and (unless shown inside the code's own brief) the code of a row about a code."""
+    head = {"id": row.id, "url": link(view_name, row.id)}
+    if with_code:
+        head["code"] = None if row.code_id is None else code_summary(row.code, link)
+    return head
+
+
 def criterion(row, link: Links, *, with_code: bool = True) -> dict:
     """`CoverageCriterionSerializer`'s output for a criterion with code, payer, policy and
     diagnosis codes selected or prefetched; `with_code=False`: `BriefCoverageSerializer`'s."""
-    head = {"id": row.id, "url": link("api:coverage-criterion-detail", row.id)}
-    if with_code:
-        code = row.code
-        head["code"] = {
-            "url": link("api:code-detail", code.code),
-            "code": code.code,
-            "system": code.system,
-            "short_descriptor": code.short_descriptor,
-        }
+    head = _head(row, "api:coverage-criterion-detail", link, with_code)
     policy = row.policy
     return {
         **head,
@@ -93,6 +94,51 @@ def criterion(row, link: Links, *, with_code: bool = True) -> dict:
         "last_verified": _date(row.last_verified),
         "published_at": _time(row.reviewed_at),
         "updated_at": _time(row.updated_at),
+    }
+
+
+def requirement(row, link: Links, *, with_code: bool = True) -> dict:
+    """`DocumentationRequirementSerializer`'s output (`BriefDocumentationSerializer`'s without code)."""
+    payer, policy = row.payer, row.policy
+    return {
+        **_head(row, "api:documentation-requirement-detail", link, with_code),
+        "payer": None if payer is None else payer_summary(payer, link),
+        "kind": row.kind,
+        "text": row.text,
+        "level": row.level,
+        "purpose": row.purpose,
+        "policy": None if policy is None else policy_summary(policy, link),
+        "updated_at": _time(row.updated_at),
+    }
+
+
+def gap(row, link: Links, *, with_code: bool = True) -> dict:
+    """`FollowUpGapSerializer`'s output (`BriefGapSerializer`'s without code), assignee selected."""
+    payer, policy, assignee = row.payer, row.policy, row.assignee
+    return {
+        **_head(row, "api:gap-detail", link, with_code),
+        "payer": None if payer is None else payer_summary(payer, link),
+        "policy": None if policy is None else policy_summary(policy, link),
+        "category": row.category,
+        "description": row.description,
+        "status": row.status,
+        "priority": row.priority,
+        "assignee": None if assignee is None else assignee.username,
+        "due_date": _date(row.due_date),
+        "resolution_note": row.resolution_note,
+        "opened_at": _time(row.opened_at),
+        "resolved_at": _time(row.resolved_at),
+        "rule": row.rule,
+        "updated_at": _time(row.updated_at),
+    }
+
+
+def code_summary(code, link: Links) -> dict:
+    return {
+        "url": link("api:code-detail", code.code),
+        "code": code.code,
+        "system": code.system,
+        "short_descriptor": code.short_descriptor,
     }
 
 

@@ -153,6 +153,9 @@ class DocumentationRequirementSerializer(serializers.ModelSerializer):
         model = DocumentationRequirement
         fields = ["id", "url", "code", "payer", "kind", "text", "level", "purpose", "policy", "updated_at"]
 
+    def to_representation(self, instance):
+        return fast.requirement(instance, fast.links_of(self), with_code="code" in self.Meta.fields)
+
 
 class BenchmarkSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:benchmark-detail")
@@ -207,6 +210,9 @@ class FollowUpGapSerializer(serializers.ModelSerializer):
             "rule",
             "updated_at",
         ]
+
+    def to_representation(self, instance):
+        return fast.gap(instance, fast.links_of(self), with_code="code" in self.Meta.fields)
 
 
 def _without_code(serializer_class, name):

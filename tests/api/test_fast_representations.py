@@ -1,25 +1,47 @@
 """The hand-written representations of hot rows (payers/api/fast.py) equal DRF's field-by-field
 output of the serializer that declares them, row by row."""
 
+import pytest
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
-from payers.api.serializers import BriefCoverageSerializer, CoverageCriterionSerializer
-from payers.models import CoverageCriterion
+from payers.api.serializers import (
+    BriefCoverageSerializer,
+    BriefDocumentationSerializer,
+    BriefGapSerializer,
+    CoverageCriterionSerializer,
+    DocumentationRequirementSerializer,
+    FollowUpGapSerializer,
+)
+from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap
+from tests.factories import FollowUpGapFactory, PolicyDocumentFactory
+
+ROWS = {
+    CoverageCriterion: (("code", "payer", "policy"), ("diagnosis_codes",)),
+    DocumentationRequirement: (("code", "payer", "policy"), ()),
+    FollowUpGap: (("code", "payer", "policy", "assignee"), ()),
+}
+SERIALIZERS = [
+    (CoverageCriterion, CoverageCriterionSerializer),
+    (CoverageCriterion, BriefCoverageSerializer),
+    (DocumentationRequirement, DocumentationRequirementSerializer),
+    (DocumentationRequirement, BriefDocumentationSerializer),
+    (FollowUpGap, FollowUpGapSerializer),
+    (FollowUpGap, BriefGapSerializer),
+]
 
 
-def test_criterion_rows_equal_the_declared_serializer(dataset):
-    """Every criterion (published, draft, with and without policy, diagnosis codes and dates)
-    is represented exactly as DRF would, in the list and inside a code's brief."""
-    request = APIRequestFactory().get("/api/v1/coverage-criteria/")
-    criteria = list(
-        CoverageCriterion.objects.select_related("code", "payer", "policy").prefetch_related("diagnosis_codes")
-    )
-    assert any(row.policy_id is None for row in criteria)
-    assert any(row.diagnosis_codes.all() for row in criteria)
-    for serializer_class in (CoverageCriterionSerializer, BriefCoverageSerializer):
-        serializer = serializer_class(context={"request": request})
-        for row in criteria:
-            declared = serializers.ModelSerializer.to_representation(serializer, row)
-            assert serializer.to_representation(row) == declared
-            assert list(serializer.to_representation(row)) == list(declared)  # same key order
+@pytest.mark.parametrize(("model", "serializer_class"), SERIALIZERS)
+def test_rows_equal_the_declared_serializer(dataset, model, serializer_class):
+    """Every row (published or not, with and without payer, policy, assignee, dates) is represented
+    exactly as DRF would: same keys in the same order, same values."""
+    FollowUpGapFactory(code=None, policy=PolicyDocumentFactory(payer=dataset.aetna), payer=dataset.aetna)
+    related, prefetched = ROWS[model]
+    rows = list(model.objects.select_related(*related).prefetch_related(*prefetched))
+    assert len(rows) >= 2
+    serializer = serializer_class(context={"request": APIRequestFactory().get("/api/v1/")})
+    for row in rows:
+        declared = serializers.ModelSerializer.to_representation(serializer, row)
+        fast = serializer.to_representation(row)
+        assert fast == declared
+        assert list(fast) == list(declared)
