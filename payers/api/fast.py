@@ -8,51 +8,8 @@ per request, dates and times formatted by the same DRF fields the serializers de
 serializer stays the schema and the reference.
 """
 
-from django.urls import reverse
-from rest_framework import serializers
-
 from payers.choices import CRD_COVERED, CRD_PA_NEEDED
-
-_DATE = serializers.DateField()
-_TIME = serializers.DateTimeField()
-# A key no real row has, reversed once and replaced by each row's key.
-_MARK = "0000000000"
-
-
-class Links:
-    """Absolute detail URLs of API resources, built by string formatting after one `reverse`."""
-
-    def __init__(self, request):
-        self.request = request
-        self.prefixes: dict[str, tuple[str, str]] = {}
-
-    def __call__(self, view_name: str, key) -> str:
-        try:
-            before, after = self.prefixes[view_name]
-        except KeyError:
-            kwarg = {"api:code-detail": "code", "api:diagnosis-code-detail": "code", "api:payer-detail": "slug"}
-            url = reverse(view_name, kwargs={kwarg.get(view_name, "pk"): _MARK})
-            if self.request is not None:
-                url = self.request.build_absolute_uri(url)
-            before, _, after = url.rpartition(_MARK)
-            self.prefixes[view_name] = before, after
-        return f"{before}{key}{after}"
-
-
-def links_of(serializer) -> Links:
-    """The request's `Links`, kept in the serializer context so a whole page shares one."""
-    context = serializer.context
-    if "fast_links" not in context:
-        context["fast_links"] = Links(context.get("request"))
-    return context["fast_links"]
-
-
-def _date(value):
-    return None if value is None else _DATE.to_representation(value)
-
-
-def _time(value):
-    return None if value is None else _TIME.to_representation(value)
+from policyhub.representations import Links, date_text, time_text
 
 
 def _head(row, view_name: str, link: Links, with_code: bool) -> dict:
@@ -89,11 +46,11 @@ def criterion(row, link: Links, *, with_code: bool = True) -> dict:
             for diagnosis in row.diagnosis_codes.all()
         ],
         "policy": None if policy is None else policy_summary(policy, link),
-        "effective_start": _date(row.effective_start),
-        "effective_end": _date(row.effective_end),
-        "last_verified": _date(row.last_verified),
-        "published_at": _time(row.reviewed_at),
-        "updated_at": _time(row.updated_at),
+        "effective_start": date_text(row.effective_start),
+        "effective_end": date_text(row.effective_end),
+        "last_verified": date_text(row.last_verified),
+        "published_at": time_text(row.reviewed_at),
+        "updated_at": time_text(row.updated_at),
     }
 
 
@@ -108,7 +65,7 @@ def requirement(row, link: Links, *, with_code: bool = True) -> dict:
         "level": row.level,
         "purpose": row.purpose,
         "policy": None if policy is None else policy_summary(policy, link),
-        "updated_at": _time(row.updated_at),
+        "updated_at": time_text(row.updated_at),
     }
 
 
@@ -124,12 +81,12 @@ def gap(row, link: Links, *, with_code: bool = True) -> dict:
         "status": row.status,
         "priority": row.priority,
         "assignee": None if assignee is None else assignee.username,
-        "due_date": _date(row.due_date),
+        "due_date": date_text(row.due_date),
         "resolution_note": row.resolution_note,
-        "opened_at": _time(row.opened_at),
-        "resolved_at": _time(row.resolved_at),
+        "opened_at": time_text(row.opened_at),
+        "resolved_at": time_text(row.resolved_at),
         "rule": row.rule,
-        "updated_at": _time(row.updated_at),
+        "updated_at": time_text(row.updated_at),
     }
 
 
@@ -155,7 +112,7 @@ def policy_summary(policy, link: Links) -> dict:
         "document_version": policy.document_version,
         "title": policy.title,
         "document_url": policy.url,
-        "effective_date": _date(policy.effective_date),
-        "last_reviewed": _date(policy.last_reviewed),
-        "next_review": _date(policy.next_review),
+        "effective_date": date_text(policy.effective_date),
+        "last_reviewed": date_text(policy.last_reviewed),
+        "next_review": date_text(policy.next_review),
     }

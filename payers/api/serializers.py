@@ -23,6 +23,7 @@ from payers.api import fast
 from payers.api.changes import RESOURCES, ChangeAction
 from payers.choices import CRD_COVERED, CRD_PA_NEEDED
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
+from policyhub.representations import links_of
 
 
 def _distinct(values) -> list[tuple[str, str]]:
@@ -140,7 +141,7 @@ class CoverageCriterionSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         # The same output, without DRF's per-field cost (payers/api/fast.py).
-        return fast.criterion(instance, fast.links_of(self), with_code="code" in self.Meta.fields)
+        return fast.criterion(instance, links_of(self), with_code="code" in self.Meta.fields)
 
 
 class DocumentationRequirementSerializer(serializers.ModelSerializer):
@@ -154,7 +155,7 @@ class DocumentationRequirementSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "code", "payer", "kind", "text", "level", "purpose", "policy", "updated_at"]
 
     def to_representation(self, instance):
-        return fast.requirement(instance, fast.links_of(self), with_code="code" in self.Meta.fields)
+        return fast.requirement(instance, links_of(self), with_code="code" in self.Meta.fields)
 
 
 class BenchmarkSerializer(serializers.ModelSerializer):
@@ -212,7 +213,7 @@ class FollowUpGapSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, instance):
-        return fast.gap(instance, fast.links_of(self), with_code="code" in self.Meta.fields)
+        return fast.gap(instance, links_of(self), with_code="code" in self.Meta.fields)
 
 
 def _without_code(serializer_class, name):
@@ -242,6 +243,10 @@ class CodeBriefSerializer(BillingCodeSerializer):
     documentation_requirements = BriefDocumentationSerializer(source="documentation", many=True, read_only=True)
     benchmarks = BriefBenchmarkSerializer(source="benchmark_rows", many=True, read_only=True)
     open_gaps = BriefGapSerializer(many=True, read_only=True, help_text="What is still missing, and who chases it.")
+
+    def to_representation(self, instance):
+        # Field by field: the codes list's hand-written row covers only the list's fields.
+        return serializers.ModelSerializer.to_representation(self, instance)
 
     class Meta(BillingCodeSerializer.Meta):
         fields = [

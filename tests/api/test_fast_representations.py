@@ -5,6 +5,9 @@ import pytest
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
+from codes.api.serializers import BillingCodeSerializer
+from codes.models import BillingCode
+from codes.selectors import published_brief_prefetch
 from payers.api.serializers import (
     BriefCoverageSerializer,
     BriefDocumentationSerializer,
@@ -45,3 +48,14 @@ def test_rows_equal_the_declared_serializer(dataset, model, serializer_class):
         fast = serializer.to_representation(row)
         assert fast == declared
         assert list(fast) == list(declared)
+
+
+def test_code_rows_equal_the_declared_serializer(dataset):
+    """The codes list: codes with and without a published brief, dates and empty fields."""
+    codes = list(BillingCode.objects.prefetch_related(published_brief_prefetch()))
+    assert {bool(code.published_briefs) for code in codes} == {True, False}
+    serializer = BillingCodeSerializer(context={"request": APIRequestFactory().get("/api/v1/")})
+    for code in codes:
+        declared = serializers.ModelSerializer.to_representation(serializer, code)
+        assert serializer.to_representation(code) == declared
+        assert list(serializer.to_representation(code)) == list(declared)
