@@ -39,7 +39,7 @@ def parse_args(argv):
     parser.add_argument("--small", required=True, help="Database URL of the 1k data set.")
     parser.add_argument("--large", required=True, help="Database URL of the 1M data set.")
     parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds (medians are printed).")
-    parser.add_argument("--only", help="Only requests whose label or path contains this text.")
+    parser.add_argument("--only", help="Only requests whose label or path contains one of these (comma-separated).")
     parser.add_argument("--clients", type=int, default=16, help="Concurrent clients of the throughput test.")
     parser.add_argument("--seconds", type=float, default=10, help="Length of each throughput run; 0 skips it.")
     parser.add_argument("--port", type=int, default=8150, help="The 1k server's port; the 1M server's is +1.")
@@ -195,10 +195,11 @@ def throughput(session: http.Session, base: str, path: str, clients: int, second
 
 def main(argv) -> None:
     args = parse_args(argv)
+    wanted = [text for text in (args.only or "").split(",") if text]
     requests = {
         index: request
         for index, request in enumerate(REQUESTS)
-        if not args.only or args.only in request.label or (isinstance(request.path, str) and args.only in request.path)
+        if not wanted or any(text in f"{request.label} {request.path}" for text in wanted)
     }
     with ExitStack() as stack:
         sides = {}
