@@ -200,6 +200,13 @@ class CoverageCriterion(ReviewedModel):
                 condition=Q(state=WorkflowState.PUBLISHED, revision_of__isnull=True),
                 name="coverage_published_payer_idx",
             ),
+            # Whether a code has a published criterion in force on a day, answered from the index
+            # alone (coverage matrix, code filters).
+            models.Index(
+                fields=["code", "effective_start", "effective_end"],
+                condition=Q(state=WorkflowState.PUBLISHED, revision_of__isnull=True),
+                name="coverage_published_code_idx",
+            ),
         ]
 
     def __str__(self):
