@@ -65,11 +65,12 @@ class EstimatedCountPaginator(CappedCountPaginator):
     """Avoids an exact COUNT(*) over big tables on PostgreSQL.
 
     The planner's estimate is good enough for "page 1 of ~2,000": unfiltered lists read the
-    table's statistics, filtered and searched ones count exactly up to 10,000 rows and estimate
-    above (`CappedCountPaginator`).
+    table's statistics, filtered and searched ones count exactly up to 1,000 rows and estimate
+    above (`CappedCountPaginator`): a curator pages through a few hundred rows at most.
     """
 
     EXACT_BELOW = 10_000
+    EXACT_UP_TO = 1_000
 
     @cached_property
     def counted(self) -> tuple[int, bool]:
