@@ -25,7 +25,7 @@ JOIN codes_billingcode bc ON bc.id = cc.code_id
 JOIN payers_payer p ON p.id = cc.payer_id
 LEFT JOIN payers_policydocument pd ON pd.id = cc.policy_id
 WHERE cc.state = 'published' AND cc.revision_of_id IS NULL {where}
-ORDER BY bc.code, p.name, cc.effective_start DESC NULLS LAST, cc.id
+ORDER BY bc.code, p.name, cc.effective_start DESC, cc.id
 LIMIT {limit} OFFSET %(offset)s
 """
 
