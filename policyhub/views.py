@@ -178,7 +178,8 @@ class CodeBriefMarkdownView(LoginRequiredMixin, View):
 
 
 class CoverageMatrixView(FilteredListView):
-    """Codes down, payers across: each cell the published criterion in force today."""
+    """Codes down, payers across: each cell the published criterion in force today. Payers come
+    `payers_per_page` columns at a time (`?payer_page=`)."""
 
     template_name = "pages/coverage.html"
     filterset_class = CoverageCriterionFilterSet
@@ -190,14 +191,14 @@ class CoverageMatrixView(FilteredListView):
         "prior_auth": "Prior authorization",
     }
 
+    # 300 payers side by side are neither readable nor quick to build.
+    payers_per_page = 25
+
     def base_queryset(self):
         return coverage_in_force(timezone.localdate())
 
     def filter_options(self):
         return {"category": [(category, category) for category in code_categories()]}
-
-    # Columns per page: 300 payers side by side are neither readable nor quick to build.
-    payers_per_page = 25
 
     def get_queryset(self):
         self.criteria = super().get_queryset()
