@@ -7,7 +7,6 @@ from import_export.admin import ImportExportMixin
 
 from codes.importers.releases import CREATED, DESCRIPTOR_CHANGES, TERMINATED, UPDATED, describe_counts
 from codes.models import (
-    BillingCode,
     CodeBrief,
     CodeDiagnosis,
     CodeRelationship,
@@ -61,8 +60,9 @@ class CodeBriefInline(admin.StackedInline):
         return False
 
 
-@admin.register(BillingCode)
 class BillingCodeAdmin(ImportExportMixin, CuratedAdmin):
+    """The catalogue's side of the code page; `briefs.admin` registers it with the payer inlines."""
+
     resource_classes = [BillingCodeResource]
     list_display = (
         "code",

@@ -1,6 +1,6 @@
 """API resources of the code catalogue: modifiers, places of service and diagnosis codes.
 
-The `codes` resource itself lives in `payers/api/views.py`: a code's brief includes payer coverage,
+The `codes` resource itself lives in `briefs/api/views.py`: a code's brief includes payer coverage,
 and `codes/` knows nothing of payers.
 """
 

@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from briefs.api.views import CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from codes.models import BillingCode, DiagnosisCode
 from payers.api.views import (
     BenchmarkViewSet,
-    CodeViewSet,
     CoverageCriterionViewSet,
     DocumentationRequirementViewSet,
     FollowUpGapViewSet,
