@@ -29,17 +29,17 @@ from policyhub.forms import (
     versioned_form_class,
 )
 from policyhub.models import ReviewedModel
-from policyhub.versioning import StaleVersion, field_changes, obj_label, save_versioned
+from policyhub.versioning import StaleVersion, field_changes, obj_label
 from policyhub.workflow import (
     TRANSITIONS,
     Transition,
     apply_transition,
     pending_revision,
     publish_permission,
-    reason_text,
     refusal,
     required_permission,
-    start_revision,
+    revert,
+    save_edit,
 )
 
 # Hidden input next to each change-list checkbox: "<pk>:<version>" as the curator saw the row.
@@ -224,60 +224,59 @@ class CuratedAdmin(SimpleHistoryAdmin):
             deleted.delete()
         formset.save_m2m()
 
-    def _save_edit(self, request, obj, form, reason: str, changes: dict | None = None):
-        """Save an edited row, or for a published reviewed row start a draft revision of it."""
+    def _save_edit(self, request, obj, form, reason: str):
+        """Save an edited row through the workflow service (a published reviewed row gets a draft revision)."""
         expected = form.cleaned_data.get("base_version") if form is not None else None
-        if isinstance(obj, ReviewedModel) and obj.state == WorkflowState.PUBLISHED:
-            if changes is None:
-                names = model_field_names(form) if form is not None else set()
-                changes = {
-                    name: form.cleaned_data[name]
-                    for name in form.changed_data
-                    if name in names and not obj._meta.get_field(name).many_to_many
-                }
-            published = type(obj)._base_manager.get(pk=obj.pk)
-            revision = start_revision(
-                item=published, by=request.user, changes=changes, reason=reason, expected_version=expected
-            )
-            if form is not None:
-                # Many-to-many values of the form go to the revision, not the published row.
-                form.instance = revision
-            request._policyhub_revision = revision
-            self.message_user(
-                request,
-                format_html(
-                    "Your change was saved as a draft revision, <a href='{}'>{}</a>; the published version stays "
-                    "in force until a reviewer approves the revision.",
-                    admin_change_url(revision),
-                    revision,
-                ),
-                messages.SUCCESS,
-            )
-            return revision
-        save_versioned(obj, expected_version=expected, by=request.user, reason=reason)
-        return obj
+        changes = None
+        if isinstance(obj, ReviewedModel) and obj.state == WorkflowState.PUBLISHED and form is not None:
+            names = model_field_names(form)
+            changes = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in names and not obj._meta.get_field(name).many_to_many
+            }
+        saved = save_edit(item=obj, by=request.user, changes=changes, reason=reason, expected_version=expected)
+        self._follow(request, obj, form, saved)
 
     def _save_revert(self, request, obj, form, reason: str):
-        """Revert = a new change that gives the current row the old version's values; history stays."""
+        """Revert = a new change that gives the current row the old version's values (workflow.revert)."""
         old = obj.history.model.objects.get(history_id=request.resolver_match.args[-1])
-        current = type(obj)._base_manager.get(pk=obj.pk)
-        changes = {}
-        for name in model_field_names(form):
-            field = obj._meta.get_field(name)
-            if not field.many_to_many and form.cleaned_data.get(name) != getattr(current, name):
-                changes[name] = form.cleaned_data.get(name)
-        form.instance = current
-        if not changes:
+        values = {
+            name: form.cleaned_data.get(name)
+            for name in model_field_names(form)
+            if not obj._meta.get_field(name).many_to_many
+        }
+        saved = revert(
+            item=obj,
+            by=request.user,
+            values=values,
+            version_date=old.history_date,
+            reason=reason,
+            expected_version=form.cleaned_data.get("base_version"),
+        )
+        if saved is None:
+            form.instance = type(obj)._base_manager.get(pk=obj.pk)
             self.message_user(request, "The current version already has these values; nothing was changed.")
             return
-        reason = reason or reason_text(f"Reverted to the version of {old.history_date:%Y-%m-%d %H:%M} UTC")
-        if isinstance(current, ReviewedModel) and current.state == WorkflowState.PUBLISHED:
-            self._save_edit(request, current, form, reason, changes=changes)
+        self._follow(request, obj, form, saved)
+
+    def _follow(self, request, obj, form, saved):
+        """Point the form (its many-to-many values) at the row saved; announce a new draft revision."""
+        if form is not None:
+            form.instance = saved
+        if saved.pk == obj.pk:
             return
-        for name, value in changes.items():
-            setattr(current, name, value)
-        current.full_clean()
-        save_versioned(current, expected_version=form.cleaned_data.get("base_version"), by=request.user, reason=reason)
+        request._policyhub_revision = saved
+        self.message_user(
+            request,
+            format_html(
+                "Your change was saved as a draft revision, <a href='{}'>{}</a>; the published version stays "
+                "in force until a reviewer approves the revision.",
+                admin_change_url(saved),
+                saved,
+            ),
+            messages.SUCCESS,
+        )
 
     # --- History: field-level before/after, workflow fields included ---
 
@@ -395,7 +394,7 @@ class ReviewedAdmin(CuratedAdmin):
             version = request.POST.get("base_version", "")
             try:
                 result = apply_transition(
-                    transition,
+                    transition=transition,
                     item=obj,
                     by=request.user,
                     comment=request.POST.get("comment", ""),
@@ -416,7 +415,9 @@ class ReviewedAdmin(CuratedAdmin):
         with transaction.atomic():
             for item in items:
                 try:
-                    apply_transition(transition, item=item, by=request.user, comment=request.POST.get("comment", ""))
+                    apply_transition(
+                        transition=transition, item=item, by=request.user, comment=request.POST.get("comment", "")
+                    )
                 except (PermissionDenied, ValidationError, StaleVersion) as error:
                     refused.extend(_messages_of(error))
             if refused:
