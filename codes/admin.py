@@ -18,7 +18,7 @@ from codes.models import (
     SiteOfService,
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
-from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin
+from policyhub.admin import WORKFLOW_FIELDSET, CuratedAdmin, CuratedInline, ReviewedAdmin
 
 
 class ModifierGuidanceInline(CuratedInline):
@@ -111,34 +111,12 @@ class CodeBriefAdmin(ReviewedAdmin):
     search_fields = ("=code__code", "title", "headline")
     list_select_related = ("code", "changed_by", "revision_of__code")
     autocomplete_fields = ("code",)
-    readonly_fields = (
-        *CuratedAdmin.readonly_fields,
-        "state",
-        "revision_of",
-        "submitted_by",
-        "submitted_at",
-        "reviewed_by",
-        "reviewed_at",
-    )
     fieldsets = (
         (None, {"fields": ("code", "title", "headline", "lead")}),
         ("Summary & Overview", {"fields": ("significance", "key_payers_summary", "reader_takeaways", "audience_note")}),
         ("Billing Code Overview", {"fields": ("service_type", "site_of_service_summary")}),
         ("Clinical context", {"fields": ("clinical_context",)}),
-        (
-            "Workflow",
-            {
-                "fields": (
-                    "state",
-                    "revision_of",
-                    "submitted_by",
-                    "submitted_at",
-                    "reviewed_by",
-                    "reviewed_at",
-                    "review_comment",
-                )
-            },
-        ),
+        WORKFLOW_FIELDSET,
         ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
     )
 

@@ -20,9 +20,7 @@ from payers.resources import (
     PolicyDocumentResource,
 )
 from payers.services import detect_gaps
-from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin
-
-WORKFLOW_READONLY = ("state", "revision_of", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at")
+from policyhub.admin import WORKFLOW_FIELDSET, CuratedAdmin, CuratedInline, ReviewedAdmin
 
 
 class PolicyDocumentInline(CuratedInline):
@@ -101,12 +99,11 @@ class CoverageCriterionAdmin(ImportExportMixin, ReviewedAdmin):
     search_fields = ("=code__code", "payer__name", "policy__number", "criteria")
     list_select_related = ("code", "payer", "policy__payer")
     autocomplete_fields = ("code", "payer", "policy", "diagnosis_codes")
-    readonly_fields = (*CuratedAdmin.readonly_fields, *WORKFLOW_READONLY)
     fieldsets = (
         (None, {"fields": ("code", "payer", "coverage_status", "prior_auth", "prior_auth_delegate")}),
         ("Criteria", {"fields": ("criteria", "limitations", "diagnosis_codes")}),
         ("Source and dates", {"fields": ("policy", "effective_start", "effective_end", "last_verified")}),
-        ("Workflow", {"fields": (*WORKFLOW_READONLY, "review_comment")}),
+        WORKFLOW_FIELDSET,
         ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
     )
 
@@ -119,7 +116,6 @@ class DocumentationRequirementAdmin(ImportExportMixin, ReviewedAdmin):
     search_fields = ("=code__code", "payer__name", "text")
     list_select_related = ("code", "payer")
     autocomplete_fields = ("code", "payer", "policy")
-    readonly_fields = (*CuratedAdmin.readonly_fields, *WORKFLOW_READONLY)
 
     @admin.display(description="what must be documented")
     def short_text(self, obj):

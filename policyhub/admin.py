@@ -32,6 +32,7 @@ from policyhub.models import ReviewedModel
 from policyhub.versioning import StaleVersion, field_changes, obj_label
 from policyhub.workflow import (
     TRANSITIONS,
+    WORKFLOW_FIELDS,
     Transition,
     apply_transition,
     pending_revision,
@@ -46,15 +47,8 @@ from policyhub.workflow import (
 SELECTED_VERSION = "_selected_version"
 # Curators paste policy links without a scheme; they are https (Django 6 will assume so too).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
-WORKFLOW_DISPLAY = (
-    "state",
-    "revision_of",
-    "submitted_by",
-    "submitted_at",
-    "reviewed_by",
-    "reviewed_at",
-    "review_comment",
-)
+# The workflow section of a reviewed model's change page (ReviewedAdmin makes its fields read-only).
+WORKFLOW_FIELDSET = ("Workflow", {"fields": WORKFLOW_FIELDS})
 
 admin.site.site_header = "PolicyHub curation"
 admin.site.site_title = "PolicyHub admin"
@@ -302,7 +296,7 @@ class ReviewedAdmin(CuratedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        return readonly + tuple(name for name in WORKFLOW_DISPLAY if name not in readonly)
+        return readonly + tuple(name for name in WORKFLOW_FIELDS if name not in readonly)
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.state in (WorkflowState.IN_REVIEW, WorkflowState.RETIRED):

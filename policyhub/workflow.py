@@ -27,10 +27,18 @@ from policyhub.versioning import StaleVersion, obj_label, save_versioned
 # Longest change reason django-simple-history stores (its history_change_reason column).
 REASON_LENGTH = 100
 
-WORKFLOW_FIELDS = frozenset(
-    {"state", "revision_of", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "review_comment"}
+# The workflow fields of reviewed content, in the order every admin shows them; transitions set them.
+WORKFLOW_FIELDS = (
+    "state",
+    "revision_of",
+    "submitted_by",
+    "submitted_at",
+    "reviewed_by",
+    "reviewed_at",
+    "review_comment",
 )
-BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "changed_by", "version"})
+BOOKKEEPING_FIELDS = ("created_at", "updated_at", "changed_by", "version")
+NOT_CONTENT = frozenset({*WORKFLOW_FIELDS, *BOOKKEEPING_FIELDS})
 PENDING_STATES = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
 # Reasons this module records itself, told apart from the ones curators give.
 AUTOMATIC_REASONS = ("Draft revision of #", "Submitted for review", "Sent back: ")
@@ -72,11 +80,7 @@ def required_permission(transition: Transition, model: type[ReviewedModel]) -> s
 
 def content_fields(model: type[ReviewedModel]) -> list[models.Field]:
     """The columns a revision carries: everything but the key, workflow and bookkeeping."""
-    return [
-        field
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.name not in WORKFLOW_FIELDS | BOOKKEEPING_FIELDS
-    ]
+    return [field for field in model._meta.concrete_fields if not field.primary_key and field.name not in NOT_CONTENT]
 
 
 def reason_text(text: str) -> str:
@@ -269,7 +273,7 @@ def start_revision(
         )
     revision = model(**{field.attname: getattr(item, field.attname) for field in content_fields(model)})
     for name, value in (changes or {}).items():
-        if name in WORKFLOW_FIELDS | BOOKKEEPING_FIELDS:
+        if name in NOT_CONTENT:
             raise ValueError(f"{name} is not content; a revision cannot change it.")
         setattr(revision, name, value)
     revision.state = WorkflowState.DRAFT
