@@ -18,24 +18,23 @@ from policyhub.api import ConditionalMixin, PageNumberPagination, PageOrCursorPa
 
 
 @extend_schema_view(
-    list=extend_schema(
-        summary="List billing codes",
-        description="CPT and HCPCS Level II codes with catalogue facts. Filter by how payers cover them with "
-        "`payer`, `coverage_status` and `prior_auth` (published criteria of that payer, or of any payer).",
-        tags=["codes"],
-    ),
     retrieve=extend_schema(
         summary="Get a code's whole brief",
         description="Everything PolicyHub knows about one code in one response: catalogue facts, the published "
         "brief text, sites of service, modifier guidance, related codes in both directions, associated diagnosis "
         "codes, coverage per payer with its source policy and HL7 Da Vinci CRD values, documentation "
         "requirements, benchmarks and open follow-up gaps.",
-        tags=["codes"],
         examples=[OpenApiExample("93590 (mitral paravalvular leak closure)", value=CODE_BRIEF_EXAMPLE)],
     ),
 )
 class CodeViewSet(ReadOnlyViewSet):
     """Billing codes, looked up by code (`/api/v1/codes/93590/`)."""
+
+    schema_tag = "codes"
+    list_description = (
+        "CPT and HCPCS Level II codes with catalogue facts. Filter by how payers cover them with "
+        "`payer`, `coverage_status` and `prior_auth` (published criteria of that payer, or of any payer)."
+    )
 
     filterset_class = CodeCoverageFilterSet
     pagination_class = PageOrCursorPagination

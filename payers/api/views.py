@@ -4,8 +4,6 @@ Every resource reads through the selectors the pages use and filters with the sa
 the API and the pages agree; only published content is ever returned.
 """
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
-
 from payers.api.serializers import (
     BenchmarkSerializer,
     CoverageCriterionSerializer,
@@ -33,13 +31,10 @@ from payers.selectors import (
 from policyhub.api import PageOrCursorPagination, ReadOnlyViewSet
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List payers", tags=["payers"]),
-    retrieve=extend_schema(summary="Get a payer", tags=["payers"]),
-)
 class PayerViewSet(ReadOnlyViewSet):
     """Health plans, programs and Medicare contractors, looked up by slug (`/api/v1/payers/aetna/`)."""
 
+    schema_tag = "payers"
     serializer_class = PayerSerializer
     filterset_class = PayerFilterSet
     lookup_field = "slug"
@@ -52,13 +47,10 @@ class PayerViewSet(ReadOnlyViewSet):
         return payer_list()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List payer policy documents", tags=["payers"]),
-    retrieve=extend_schema(summary="Get a payer policy document", tags=["payers"]),
-)
 class PolicyDocumentViewSet(ReadOnlyViewSet):
     """Payers' policy documents (medical policies, LCDs, articles): the sources cited by criteria."""
 
+    schema_tag = "payers"
     serializer_class = PolicyDocumentSerializer
     filterset_class = PolicyDocumentFilterSet
     ordering = ("payer__name", "number", "-document_version", "id")
@@ -68,19 +60,15 @@ class PolicyDocumentViewSet(ReadOnlyViewSet):
         return policy_document_list()
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List coverage criteria",
-        description="Published criteria. To sync: walk with `cursor=` (ordered by `updated_at`, then id) and "
-        "next time ask only for `updated_since=<start of the previous sync>`. `effective_on=<date>` keeps the "
-        "criteria in force on that date.",
-        tags=["coverage"],
-    ),
-    retrieve=extend_schema(summary="Get a coverage criterion", tags=["coverage"]),
-)
 class CoverageCriterionViewSet(ReadOnlyViewSet):
     """How each payer covers each code, per effective period (published criteria only)."""
 
+    schema_tag = "coverage"
+    list_description = (
+        "Published criteria. To sync: walk with `cursor=` (ordered by `updated_at`, then id) and "
+        "next time ask only for `updated_since=<start of the previous sync>`. `effective_on=<date>` keeps the "
+        "criteria in force on that date."
+    )
     serializer_class = CoverageCriterionSerializer
     filterset_class = CoverageCriterionFilterSet
     pagination_class = PageOrCursorPagination
@@ -92,17 +80,11 @@ class CoverageCriterionViewSet(ReadOnlyViewSet):
         return published_coverage()
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List documentation requirements",
-        description="Published requirements. `payer` also keeps the requirements that apply to every payer.",
-        tags=["coverage"],
-    ),
-    retrieve=extend_schema(summary="Get a documentation requirement", tags=["coverage"]),
-)
 class DocumentationRequirementViewSet(ReadOnlyViewSet):
     """Documentation payers expect for a code (published requirements only)."""
 
+    schema_tag = "coverage"
+    list_description = "Published requirements. `payer` also keeps the requirements that apply to every payer."
     serializer_class = DocumentationRequirementSerializer
     filterset_class = DocumentationRequirementFilterSet
     ordering = ("code__code", "payer__name", "kind", "id")
@@ -112,13 +94,10 @@ class DocumentationRequirementViewSet(ReadOnlyViewSet):
         return published_documentation()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List benchmarks", tags=["coverage"]),
-    retrieve=extend_schema(summary="Get a benchmark", tags=["coverage"]),
-)
 class BenchmarkViewSet(ReadOnlyViewSet):
     """Reimbursement and utilization figures per code: national or payer-specific."""
 
+    schema_tag = "coverage"
     serializer_class = BenchmarkSerializer
     filterset_class = BenchmarkFilterSet
     ordering = ("code__code", "metric", "setting", "-period_start", "id")
@@ -128,13 +107,10 @@ class BenchmarkViewSet(ReadOnlyViewSet):
         return benchmark_list()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List follow-up gaps", tags=["gaps"]),
-    retrieve=extend_schema(summary="Get a follow-up gap", tags=["gaps"]),
-)
 class FollowUpGapViewSet(ReadOnlyViewSet):
     """Known unknowns with an owner: what is still missing about a code or policy."""
 
+    schema_tag = "gaps"
     serializer_class = FollowUpGapSerializer
     filterset_class = FollowUpGapFilterSet
     ordering = ("status", "priority", "due_date", "id")
