@@ -4,6 +4,8 @@ Serializers read only what the view's selector has joined or prefetched: none of
 Workflow fields stay out: the API only ever shows published content.
 """
 
+from urllib.parse import quote
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -78,21 +80,6 @@ class CodeBriefSerializer(BillingCodeSerializer):
         return RelatedCodeSerializer(related_codes(code), many=True, context=self.context).data
 
 
-# Route name and lookup keyword of each resource the changes feed reports.
-RESOURCE_ROUTES = {
-    "codes": ("api:code-detail", "code"),
-    "modifiers": ("api:modifier-detail", "code"),
-    "places-of-service": ("api:place-of-service-detail", "code"),
-    "diagnosis-codes": ("api:diagnosis-code-detail", "code"),
-    "payers": ("api:payer-detail", "slug"),
-    "payer-policies": ("api:payer-policy-detail", "pk"),
-    "coverage-criteria": ("api:coverage-criterion-detail", "pk"),
-    "documentation-requirements": ("api:documentation-requirement-detail", "pk"),
-    "benchmarks": ("api:benchmark-detail", "pk"),
-    "gaps": ("api:gap-detail", "pk"),
-}
-
-
 class ChangeQuerySerializer(serializers.Serializer):
     """The changes feed's query parameters."""
 
@@ -126,5 +113,6 @@ class ChangeSerializer(serializers.Serializer):
     def get_url(self, change: dict) -> str | None:
         if change["action"] == ChangeAction.DELETED:
             return None
-        route, keyword = RESOURCE_ROUTES[change["model"]]
-        return reverse(route, kwargs={keyword: change["key"]}, request=self.context.get("request"))
+        # `model` is the resource's router prefix and `key` its lookup value, so the router's root is all it needs.
+        root = reverse("api:api-root", request=self.context.get("request"))
+        return f"{root}{change['model']}/{quote(str(change['key']), safe='')}/"
