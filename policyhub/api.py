@@ -1,7 +1,7 @@
 """What every API resource shares: the read-only viewset base, pagination, ordering, conditional
 requests (ETag / Last-Modified / 304), the error body and the OpenAPI schema conventions.
 
-Resources live in `codes/api/` and `payers/api/`; the router is `policyhub/api_urls.py`.
+Resources live in `codes/api/`, `payers/api/` and `briefs/api/`; the router is `policyhub/api_urls.py`.
 """
 
 import hashlib
