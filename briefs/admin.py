@@ -9,7 +9,7 @@ from codes.admin import BillingCodeAdmin
 from codes.models import BillingCode
 from payers.admin import run_gap_detection
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
-from policyhub.admin import CuratedInline, CuratedInlineFormSet
+from policyhub.admin_inlines import CuratedInline, CuratedInlineFormSet
 from policyhub.choices import WorkflowState
 
 

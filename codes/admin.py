@@ -18,7 +18,9 @@ from codes.models import (
     SiteOfService,
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
-from policyhub.admin import WORKFLOW_FIELDSET, CuratedAdmin, CuratedInline, ReviewedAdmin
+from policyhub.admin import CuratedAdmin
+from policyhub.admin_inlines import CuratedInline
+from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
 
 
 class ModifierGuidanceInline(CuratedInline):

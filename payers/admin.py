@@ -20,7 +20,9 @@ from payers.resources import (
     PolicyDocumentResource,
 )
 from payers.services import detect_gaps
-from policyhub.admin import WORKFLOW_FIELDSET, CuratedAdmin, CuratedInline, ReviewedAdmin
+from policyhub.admin import CuratedAdmin
+from policyhub.admin_inlines import CuratedInline
+from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
 
 
 class PolicyDocumentInline(CuratedInline):
