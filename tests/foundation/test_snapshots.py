@@ -63,11 +63,10 @@ def restart_sequences():
 
 
 @pytest.fixture
-def seeded_reader_client(db, client, django_user_model):
+def seeded_reader_client(db, reader_client):
     restart_sequences()
     load_demo()
-    client.force_login(django_user_model.objects.create_user(username="reader", password="pw-reader-123"))
-    return client
+    return reader_client
 
 
 def check(name: str, text: str):
