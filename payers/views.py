@@ -1,13 +1,46 @@
-"""Payer pages: the list of payers, and one payer's policy documents and coverage by code."""
+"""Payer pages: the list of payers, one payer's policy documents and coverage by code, the coverage
+matrix (and its CSV) and the follow-up gap worklist."""
 
+import csv
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.views.generic import DetailView
+from django.db.models import Exists, F, OuterRef
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.views.generic import DetailView, View
 
-from payers.filtersets import PayerFilterSet
+from codes.models import BillingCode
+from codes.selectors import code_categories
+from payers.choices import OPEN_GAP_STATUSES, GapCategory
+from payers.filtersets import CoverageCriterionFilterSet, FollowUpGapFilterSet, PayerFilterSet
 from payers.models import Payer
-from payers.selectors import open_gaps, payer_list, policy_document_list, published_coverage, summarise_payers
+from payers.selectors import (
+    coverage_in_force,
+    gap_list,
+    open_gap_counts_by_category,
+    open_gaps,
+    payer_list,
+    policy_document_list,
+    published_coverage,
+    summarise_payers,
+)
 from policyhub.views import FilteredListView
+
+
+def gap_chart(counts: list[dict]) -> list[dict]:
+    """Bars for open gaps per category: label, count and width relative to the largest."""
+    largest = max((row["count"] for row in counts), default=0)
+    return [
+        {
+            "category": row["category"],
+            "label": GapCategory(row["category"]).label,
+            "count": row["count"],
+            "width": round(100 * row["count"] / largest) if largest else 0,
+        }
+        for row in counts
+    ]
 
 
 class PayerListView(FilteredListView):
@@ -39,5 +72,171 @@ class PayerDetailView(LoginRequiredMixin, DetailView):
             coverage_page=Paginator(coverage, 50).get_page(query.get("page")),
             policy_page=Paginator(policies, 25).get_page(query.get("policies_page")),
             open_gap_count=open_gaps().filter(payer=payer).count(),
+            **kwargs,
+        )
+
+
+class CoverageMatrixView(FilteredListView):
+    """Codes down, payers across: each cell the published criterion in force today. Payers come
+    `payers_per_page` columns at a time (`?payer_page=`)."""
+
+    template_name = "pages/coverage.html"
+    filterset_class = CoverageCriterionFilterSet
+    filter_labels = {
+        "category": "Category",
+        "payer_kind": "Payer kind",
+        "payer": "Payer",
+        "coverage_status": "Coverage status",
+        "prior_auth": "Prior authorization",
+    }
+
+    # 300 payers side by side are neither readable nor quick to build.
+    payers_per_page = 25
+
+    def base_queryset(self):
+        return coverage_in_force(timezone.localdate())
+
+    def filter_options(self):
+        return {"category": [(category, category) for category in code_categories()]}
+
+    def get_queryset(self):
+        self.criteria = super().get_queryset()
+        # EXISTS per code and per payer, read in index order: no pass over every matching criterion.
+        shown = Exists(self.criteria.filter(code=OuterRef("pk")))
+        return BillingCode.objects.filter(shown).order_by("code", "system")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        codes = list(context["object_list"])
+        with_criteria = Payer.objects.filter(Exists(self.criteria.filter(payer=OuterRef("pk")))).order_by("name")
+        payer_page = Paginator(with_criteria, self.payers_per_page).get_page(self.request.GET.get("payer_page"))
+        payers = list(payer_page)
+        cells = {
+            (c.code_id, c.payer_id): c
+            for c in self.criteria.filter(code_id__in=[code.pk for code in codes], payer_id__in=[p.pk for p in payers])
+        }
+        context["payers"], context["payer_page"] = payers, payer_page
+        context["rows"] = [(code, [cells.get((code.pk, payer.pk)) for payer in payers]) for code in codes]
+        return context
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back, so csv.writer can feed a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+def csv_safe(value) -> str:
+    # A cell starting with = + - @ runs as a formula in spreadsheet programs; a leading quote keeps it text.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def in_code_order(criteria, codes_per_query: int = 500):
+    """The criteria by code, payer and newest period first, read a few hundred codes at a time.
+
+    Ordering the whole set at once makes the database sort every matching criterion before the
+    first row leaves; codes are read in index order instead, and each chunk's criteria sorted alone.
+    """
+    codes = BillingCode.objects.filter(Exists(criteria.filter(code=OuterRef("pk")))).order_by("code", "system")
+    keys = list(codes.values_list("pk", flat=True))
+    for start in range(0, len(keys), codes_per_query):
+        chunk = criteria.filter(code_id__in=keys[start : start + codes_per_query])
+        yield from chunk.order_by("code__code", "payer__name", "-effective_start")
+
+
+class CoverageCsvView(LoginRequiredMixin, View):
+    """Every criterion the coverage matrix shows under the same filters (all its pages), one CSV row each."""
+
+    HEADER = [
+        "code",
+        "code system",
+        "descriptor",
+        "category",
+        "payer",
+        "payer kind",
+        "coverage status",
+        "prior authorization",
+        "prior authorization delegate",
+        "source policy",
+        "effective start",
+        "effective end",
+        "last verified",
+    ]
+
+    def get(self, request):
+        filterset = CoverageCriterionFilterSet(request.GET, queryset=coverage_in_force(timezone.localdate()))
+        lines = self.lines(in_code_order(filterset.qs))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="policyhub-coverage-{timezone.localdate()}.csv"'
+        return response
+
+    def lines(self, criteria):
+        writer = csv.writer(_Echo())
+        yield writer.writerow(self.HEADER)
+        for c in criteria:
+            row = [
+                c.code.code,
+                c.code.system,
+                c.code.short_descriptor,
+                c.code.category,
+                c.payer.name,
+                c.payer.get_kind_display(),
+                c.get_coverage_status_display(),
+                c.get_prior_auth_display(),
+                c.prior_auth_delegate,
+                c.policy.number if c.policy_id else "",
+                c.effective_start,
+                c.effective_end,
+                c.last_verified,
+            ]
+            yield writer.writerow([csv_safe(value) for value in row])
+
+
+class GapWorklistView(FilteredListView):
+    """Follow-up gaps to work on: open ones unless the reader picks statuses, soonest due first."""
+
+    template_name = "pages/gaps.html"
+    filterset_class = FollowUpGapFilterSet
+    filter_labels = {
+        "q": "Search",
+        "code": "Codes",
+        "status": "Status",
+        "priority": "Priority",
+        "category": "Category",
+        "payer": "Payer",
+        "assignee": "Assignee",
+        "overdue": "Overdue",
+    }
+    SORTS = {
+        "due": ("Due date (soonest)", (F("due_date").asc(nulls_last=True), "priority", "pk")),
+        "-due": ("Due date (latest)", (F("due_date").desc(nulls_last=True), "priority", "pk")),
+        "priority": ("Priority (highest)", ("priority", F("due_date").asc(nulls_last=True), "pk")),
+    }
+
+    def filter_data(self):
+        data = self.request.GET.copy()
+        if "filtered" not in data and "status" not in data and "is_open" not in data:
+            data.setlist("status", [str(status) for status in OPEN_GAP_STATUSES])
+        return data
+
+    def filter_options(self):
+        users = get_user_model().objects.filter(gaps__isnull=False).distinct().order_by("username")
+        return {"assignee": [(name, name) for name in users.values_list("username", flat=True)]}
+
+    def base_queryset(self):
+        return gap_list()
+
+    def get_queryset(self):
+        self.sort = self.request.GET.get("sort") if self.request.GET.get("sort") in self.SORTS else "due"
+        return super().get_queryset().order_by(*self.SORTS[self.sort][1])
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            sort=self.sort,
+            sorts=[(key, label) for key, (label, _) in self.SORTS.items()],
+            today=timezone.localdate(),
+            gap_chart=gap_chart(open_gap_counts_by_category()),
             **kwargs,
         )

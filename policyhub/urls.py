@@ -7,7 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("policyhub.api_urls")),
-    path("codes/", include("codes.urls")),
+    path("codes/", include("briefs.urls")),
     path("payers/", include("payers.urls")),
     path("", include("policyhub.page_urls")),
 ]

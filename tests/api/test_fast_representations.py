@@ -5,13 +5,11 @@ import pytest
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
+from briefs.api.serializers import BriefCoverageSerializer, BriefDocumentationSerializer, BriefGapSerializer
 from codes.api.serializers import BillingCodeSerializer
 from codes.models import BillingCode
 from codes.selectors import published_brief_prefetch
 from payers.api.serializers import (
-    BriefCoverageSerializer,
-    BriefDocumentationSerializer,
-    BriefGapSerializer,
     CoverageCriterionSerializer,
     DocumentationRequirementSerializer,
     FollowUpGapSerializer,

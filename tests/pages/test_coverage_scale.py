@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from payers.selectors import coverage_in_force
-from policyhub.views import CoverageMatrixView, in_code_order
+from payers.views import CoverageMatrixView, in_code_order
 from tests.factories import BillingCodeFactory, CoverageCriterionFactory, PayerFactory
 from tests.pages.pagetext import table_rows
 
