@@ -4,7 +4,6 @@ matrix (and its CSV) and the follow-up gap worklist."""
 import csv
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import StreamingHttpResponse
@@ -25,6 +24,7 @@ from payers.selectors import (
     policy_document_list,
     published_coverage,
 )
+from policyhub.access import ReadAccessMixin
 from policyhub.views import FilteredListView
 
 
@@ -51,7 +51,7 @@ class PayerListView(FilteredListView):
         return payers_with_summary()
 
 
-class PayerDetailView(LoginRequiredMixin, DetailView):
+class PayerDetailView(ReadAccessMixin, DetailView):
     """A payer's policy documents and its published coverage by code, each list paginated on its own."""
 
     model = Payer
@@ -116,7 +116,7 @@ def csv_safe(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-class CoverageCsvView(LoginRequiredMixin, View):
+class CoverageCsvView(ReadAccessMixin, View):
     """Every criterion the coverage matrix shows under the same filters (all its pages), one CSV row each."""
 
     HEADER = [

@@ -5,6 +5,7 @@ Development defaults keep `make run` zero-setup (SQLite file, DEBUG on, a throwa
 SECRET_KEY and ALLOWED_HOSTS; it passes `manage.py check --deploy` without warnings.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
+    "axes",
     "policyhub",
     "codes",
     "payers",
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "policyhub.urls"
@@ -137,7 +141,34 @@ STORAGES = {
     },
 }
 
+# Mail (password reset) only where a mail server is configured; without EMAIL_HOST there are no reset pages.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "policyhub@localhost")
+
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username + address is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins from one address for one username
+# lock that pair out for AXES_COOLOFF_MINUTES; an administrator unlocks it earlier by deleting its
+# "access attempt" in the admin (or `manage.py axes_reset_username <name>`).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "policyhub.access.lockout_response"
+
 LOGIN_URL = "login"
+# Reading pages, downloads and the API needs this permission: every role holds it (policyhub.access).
+READ_PERMISSION = "codes.view_billingcode"
+# Named on the 403 page and in the API's 403 body as the person to ask for a role.
+ACCESS_CONTACT = os.environ.get("ACCESS_CONTACT", "a PolicyHub reviewer or administrator")
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -154,7 +185,7 @@ REST_FRAMEWORK = {
         "policyhub.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["policyhub.access.CanRead"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

@@ -3,6 +3,7 @@ readers get 401."""
 
 import pytest
 from django.urls import reverse
+from policyhub.roles import VIEWER, assign_role
 
 from policyhub.api_urls import router
 from tests.api.helpers import RESOURCES, detail_url, keys, list_url, lookup_of
@@ -99,7 +100,8 @@ def test_anonymous_detail_answers_401(anon_client, dataset):
 
 
 def test_internal_users_read_with_their_session(client, dataset):
-    """A signed-in user with no special role reads the API without a token."""
+    """A signed-in user with the Viewer role reads the API without a token."""
+    assign_role(user=dataset.curator, role=VIEWER)
     client.force_login(dataset.curator)
     response = client.get("/api/v1/codes/93590/")
     assert response.status_code == 200
