@@ -58,7 +58,8 @@ def ready(request):
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; only its type is shown
             results[name] = f"unavailable ({type(exc).__name__})"
     healthy = all(result == "ok" for result in results.values())
-    response = JsonResponse({"status": "ok" if healthy else "unavailable", "checks": results}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "unavailable", "checks": results}
+    response = JsonResponse(body, status=200 if healthy else 503)
     if not healthy:
         response["Retry-After"] = "10"
     return response

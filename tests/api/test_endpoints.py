@@ -3,9 +3,9 @@ readers get 401."""
 
 import pytest
 from django.urls import reverse
-from policyhub.roles import VIEWER, assign_role
 
 from policyhub.api_urls import router
+from policyhub.roles import VIEWER, assign_role
 from tests.api.helpers import RESOURCES, detail_url, keys, list_url, lookup_of
 
 pytestmark = pytest.mark.django_db

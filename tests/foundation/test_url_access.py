@@ -16,9 +16,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from codes.choices import ReleaseKind
 from codes.models import BillingCode, CodeDiagnosis, CodeSetRelease
 from payers.models import Payer
-from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role
 from policyhub.models import ApiToken
-from tests.factories import BenchmarkFactory, DiagnosisCodeFactory, DocumentationRequirementFactory, PolicyDocumentFactory
+from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role
+from tests.factories import (
+    BenchmarkFactory,
+    DiagnosisCodeFactory,
+    DocumentationRequirementFactory,
+    PolicyDocumentFactory,
+)
 
 TABLE = Path(__file__).with_name("url_access.txt")
 WHO = ("anonymous", "no-role", "viewer", "editor", "reviewer", "superuser")
