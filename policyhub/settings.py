@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from import_export.formats import base_formats
 
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "csp",
     "policyhub",
     "codes",
     "payers",
@@ -66,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +95,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # `|safe_url` in every template: stored URLs become links only when safe (policyhub.links).
+            "builtins": ["policyhub.templatetags.safe_links"],
         },
     },
 ]
@@ -234,6 +240,53 @@ SPECTACULAR_SETTINGS = {
         "GapStatusEnum": "payers.choices.GapStatus",
         "GapPriorityEnum": "payers.choices.GapPriority",
     },
+}
+
+# Content-Security-Policy (django-csp): scripts and styles only from PolicyHub's own static files,
+# no inline script or style attribute anywhere; a template that must run an inline script gives it
+# nonce="{{ request.csp_nonce }}". data: images are for the admin's and Swagger UI's SVG icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # Plus one inline handler by its hash: the "select all" box of django-import-export's export page.
+        "script-src": [SELF, NONCE, "'unsafe-hashes'", "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+        # Style attributes only with these exact values: django-import-export's preview diff
+        # (`<ins style="background:#e6ffe6;">`, `<del ...>`) and its export page.
+        "style-src": [
+            SELF,
+            "'unsafe-hashes'",
+            "'sha256-AFyijjilwBx8kC+SMDLzasw2VV9MWz1VYVQ8xIgdMlA='",
+            "'sha256-S0qL3AVCJ6EdYX2E0yOmH+5YvauOwNAxIl4pJ/0IUUg='",
+            "'sha256-mHgUAqxc8GPXM/QhzkHrHujcrQTU9fd6ZjWz+icxKcA='",
+            "'sha256-+YWRMZ88jMyO7jVlBA52tZADiPobPIUA8LAWee68Fvs='",
+        ],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page needs any of these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
 }
 
 SESSION_COOKIE_HTTPONLY = True
