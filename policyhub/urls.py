@@ -22,6 +22,9 @@ if settings.EMAIL_HOST:
         path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     ]
 
+handler404 = "policyhub.errors.page_not_found"
+handler500 = "policyhub.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include(account_urls)),
