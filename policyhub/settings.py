@@ -14,6 +14,8 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from import_export.formats import base_formats
 
+from policyhub.request_log import configure_logging
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -67,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it times the whole request and tags every log line with the request id.
+    "policyhub.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -304,9 +308,5 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_REFERRER_POLICY = "same-origin"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# One JSON object per line on stderr (policyhub.request_log): a line per request, tracebacks for errors.
+LOGGING = configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
