@@ -30,6 +30,18 @@ SHARED_PROCESSORS = [
 ]
 
 
+def json_formatter() -> logging.Formatter:
+    """Renders any standard-library record (and its `extra` fields) as one JSON line."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+
+
 def configure_logging(level: str = "INFO") -> dict:
     """structlog set up for JSON lines on stderr; returns the LOGGING dict for Django's settings."""
     structlog.configure(
@@ -44,17 +56,7 @@ def configure_logging(level: str = "INFO") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {
-            "json": {
-                "()": structlog.stdlib.ProcessorFormatter,
-                "foreign_pre_chain": SHARED_PROCESSORS,
-                "processors": [
-                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.dict_tracebacks,
-                    structlog.processors.JSONRenderer(),
-                ],
-            }
-        },
+        "formatters": {"json": {"()": json_formatter}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
