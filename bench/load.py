@@ -28,7 +28,7 @@ MIX = [
     "/api/v1/gaps/",
     "/health/ready",
 ]
-MAKE_TOKEN = """
+ISSUE_VIEWER_KEY = """
 from django.contrib.auth import get_user_model
 from payers.roles import VIEWER, assign_role
 from policyhub.models import ApiToken
@@ -111,7 +111,7 @@ def main(argv: list[str]) -> None:
     }
     manage(env, "migrate", "--no-input")
     manage(env, "load_demo")
-    token = manage(env, "shell", stdin=MAKE_TOKEN).strip().splitlines()[-1]
+    token = manage(env, "shell", stdin=ISSUE_VIEWER_KEY).strip().splitlines()[-1]
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
         cwd=ROOT,

@@ -128,6 +128,7 @@ def test_api_root_lists_every_resource(api_client, dataset):
 
 def test_browsable_api_renders_without_filter_form(client, dataset):
     """The browsable API works for people and leaves out the filter form (no related-table dropdowns)."""
+    assign_role(user=dataset.curator, role=VIEWER)
     client.force_login(dataset.curator)
     response = client.get("/api/v1/coverage-criteria/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
