@@ -50,11 +50,11 @@ class JsonLogger(glogging.Logger):
     def access(self, resp, req, environ, request_time):
         if not self.cfg.accesslog:
             return
-        headers = dict(resp.headers) if isinstance(resp.headers, list) else {}
+        headers = {name.lower(): value for name, value in resp.headers}
         self.access_log.info(
             "access",
             extra={
-                "request_id": headers.get("X-Request-ID") or headers.get("X-REQUEST-ID"),
+                "request_id": headers.get("x-request-id"),
                 "method": environ.get("REQUEST_METHOD"),
                 "path": environ.get("PATH_INFO"),
                 "status": resp.status_code,
