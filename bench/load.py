@@ -5,7 +5,10 @@ demo data), gives a Viewer user a token, then runs N client threads, each holdin
 connection, for a fixed time over a mix of API and page requests. Prints requests/s, p50, p99 and
 errors (any status other than 200), then stops the server.
 
-python -m bench.load [--connections 32] [--seconds 30]
+python -m bench.load [--connections 32] [--seconds 30] [--releases ../shared/data]
+
+With --releases, the real code sets are imported first (ICD-10-CM, bundled, and the HCPCS file of
+that folder), so lists and searches run over some 100,000 codes rather than the demo's handful.
 """
 
 import argparse
@@ -97,6 +100,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--releases", type=Path, help="Folder of the real CMS files to import first.")
     args = parser.parse_args(argv)
 
     port = free_port()
@@ -111,6 +115,9 @@ def main(argv: list[str]) -> None:
     }
     manage(env, "migrate", "--no-input")
     manage(env, "load_demo")
+    if args.releases:
+        manage(env, "import_icd10cm")
+        manage(env, "import_hcpcs", str(args.releases / "hcpcs_2026_jan.csv"))
     token = manage(env, "shell", stdin=ISSUE_VIEWER_KEY).strip().splitlines()[-1]
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
@@ -140,7 +147,8 @@ def main(argv: list[str]) -> None:
 
     timings.sort()
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))] if timings else 0
-    print(f"{args.connections} connections for {args.seconds:.0f} s against gunicorn ({len(MIX)} URLs in turn)")
+    data = "demo data and real releases" if args.releases else "demo data"
+    print(f"{args.connections} connections for {args.seconds:.0f} s against gunicorn ({len(MIX)} URLs in turn, {data})")
     print(f"  requests   {len(timings)}")
     print(f"  req/s      {len(timings) / elapsed:.1f}")
     print(f"  p50        {statistics.median(timings) * 1000 if timings else 0:.0f} ms")
