@@ -99,6 +99,7 @@ for name, url, headers in [
     ("ready", "/health/ready", {}),
     ("live", "/health/live", {}),
     ("api", "/api/v1/codes/", {"HTTP_AUTHORIZATION": "Token " + os.environ["PROBE_TOKEN"]}),
+    ("page", "/codes/", {"HTTP_COOKIE": "sessionid=some-session"}),
 ]:
     response = client.get(url, **headers)
     out[name] = {"status": response.status_code, "body": response.content.decode(),
@@ -109,7 +110,8 @@ print(json.dumps(out))
 
 def test_database_outage_answers_503_json_and_ready_reports_it(django_user_model):
     """With DATABASE_URL at a closed port: /health/ready is 503 naming the database, /health/live
-    stays 200, and the API answers 503 JSON with Retry-After instead of an HTML 500."""
+    stays 200, the API answers 503 JSON with Retry-After instead of an HTML 500, and a logged-in
+    reader's page is the site's 503 page."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "policyhub.settings",
@@ -133,6 +135,10 @@ def test_database_outage_answers_503_json_and_ready_reports_it(django_user_model
     assert out["api"]["type"] == "application/json"
     assert out["api"]["retry_after"] == "10"
     assert json.loads(out["api"]["body"])["code"] == "service_unavailable"
+
+    assert out["page"]["status"] == 503
+    assert out["page"]["type"].startswith("text/html") and out["page"]["retry_after"] == "10"
+    assert "PolicyHub cannot reach its database" in out["page"]["body"]
 
 
 def test_token_of_user_without_role_is_refused(django_user_model):
