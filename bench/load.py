@@ -33,7 +33,7 @@ MIX = [
 ]
 ISSUE_VIEWER_KEY = """
 from django.contrib.auth import get_user_model
-from payers.roles import VIEWER, assign_role
+from policyhub.roles import VIEWER, assign_role
 from policyhub.models import ApiToken
 user, _ = get_user_model().objects.get_or_create(username="bench-load")
 assign_role(user=user, role=VIEWER)

@@ -7,7 +7,7 @@ import pytest
 from codes.models import BillingCode, CodeBrief
 from payers.demo import load_demo
 from payers.models import Payer, PolicyDocument
-from payers.roles import VIEWER, assign_role, sync_roles
+from policyhub.roles import VIEWER, assign_role, sync_roles
 
 pytestmark = pytest.mark.browser
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from payers.roles import VIEWER, assign_role
 from policyhub.models import ApiToken
+from policyhub.roles import VIEWER, assign_role
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 import structlog
 from django.test import Client
 
-from payers.roles import VIEWER, assign_role
+from policyhub.roles import VIEWER, assign_role
 
 pytestmark = pytest.mark.django_db
 
