@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from briefs.api.coverage_check import CoverageCheckView
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from payers.api.views import (
     BenchmarkViewSet,
@@ -38,6 +39,7 @@ router.register("gaps", FollowUpGapViewSet, basename="gap")
 router.register("changes", ChangeViewSet, basename="change")
 
 urlpatterns = [
+    path("v1/coverage-check/", CoverageCheckView.as_view(), name="coverage-check"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

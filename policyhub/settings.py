@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "policyhub",
     "codes",
     "payers",
+    "briefs",
 ]
 
 MIDDLEWARE = [
