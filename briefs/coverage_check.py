@@ -105,32 +105,42 @@ def check_coverage(question: CoverageQuestion) -> CoverageAnswer:
     return CoverageAnswer(question, facts, answers, uuid.uuid4(), timezone.localdate())
 
 
-@transaction.atomic
 def assert_coverage(
-    question: CoverageQuestion,
+    question: CoverageQuestion, *, channel: AssertionChannel, request_data: dict, user=None
+) -> tuple[CoverageAnswer, dict]:
+    """Answer the question and keep the answer as a `CoverageAssertion` under its assertion id."""
+    answer = check_coverage(question)
+    body = answer.as_dict()
+    record_assertion(answer, body=body, channel=channel, request_data=request_data, user=user)
+    return answer, body
+
+
+@transaction.atomic
+def record_assertion(
+    answer: CoverageAnswer | None,
     *,
+    body: dict,
     channel: AssertionChannel,
     request_data: dict,
     user=None,
     cds_client=None,
     jwt_id: str = "",
-) -> tuple[CoverageAnswer, dict]:
-    """Answer the question and keep the answer as a `CoverageAssertion` under its assertion id."""
-    answer = check_coverage(question)
-    body = answer.as_dict()
-    CoverageAssertion.objects.create(
-        assertion_id=answer.assertion_id,
+) -> CoverageAssertion:
+    """Keep an answer as given (`answer` None: a call that could not be answered, e.g. unknown payer).
+
+    Raises IntegrityError when the CDS client's `jwt_id` was used before."""
+    return CoverageAssertion.objects.create(
+        assertion_id=answer.assertion_id if answer else uuid.uuid4(),
         channel=channel,
-        payer=answer.facts.payer,
-        service_date=question.service_date,
+        payer=answer.facts.payer if answer else None,
+        service_date=answer.question.service_date if answer else None,
         user=user if getattr(user, "is_authenticated", False) else None,
         cds_client=cds_client,
         jwt_id=jwt_id,
         request=request_data,
         response=body,
-        criteria_versions=answer.criteria_versions(),
+        criteria_versions=answer.criteria_versions() if answer else [],
     )
-    return answer, body
 
 
 def _judge(answer: ItemAnswer, facts: Facts, order: list[ItemAnswer]) -> None:
@@ -169,7 +179,10 @@ def _judge(answer: ItemAnswer, facts: Facts, order: list[ItemAnswer]) -> None:
     if answer.covered == Covered.NOT_COVERED:
         return _not_covered(answer)
     _apply_documentation(answer, facts)
-    if Covered.CONDITIONAL in (answer.covered, answer.pa_needed) and not answer.info_needed:
+    # CRD: info-needed exists exactly when something is conditional.
+    if Covered.CONDITIONAL not in (answer.covered, answer.pa_needed, *answer.doc_needed):
+        answer.info_needed = []
+    elif not answer.info_needed:
         answer.need_info(InfoNeeded.OTHER)
 
 

@@ -19,10 +19,12 @@ from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpG
 
 
 class CoverageInputError(Exception):  # noqa: N818  (a refusal of the question, like ValidationError)
-    """Inputs the catalogue does not know; `errors` maps each field path to its messages."""
+    """Inputs the catalogue does not know. `errors` maps each field path to its messages; `unknown` lists
+    the refused values by kind ("codes", "diagnoses", "places", "modifiers")."""
 
-    def __init__(self, errors: dict[str, list[str]]):
+    def __init__(self, errors: dict[str, list[str]], unknown: dict[str, set[str]] | None = None):
         self.errors = errors
+        self.unknown = unknown or {}
         super().__init__("; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()))
 
 
@@ -91,9 +93,15 @@ def load_facts(question: CoverageQuestion) -> Facts:
             errors[f"items[{i}].code"] = [f"Unknown billing code {item.code!r}."]
     diagnoses = _diagnoses(question, errors)
     places = _places(question, errors)
-    _check_modifiers(question, errors)
+    unknown_modifiers = _check_modifiers(question, errors)
     if errors:
-        raise CoverageInputError(errors)
+        unknown = {
+            "codes": wanted_codes - set(codes),
+            "diagnoses": _diagnosis_paths(question).keys() - diagnoses.keys(),
+            "places": _place_paths(question).keys() - places.keys(),
+            "modifiers": unknown_modifiers,
+        }
+        raise CoverageInputError(errors, unknown)
     facts = Facts(payer=payer, codes=codes, diagnoses=diagnoses, places=places)
     _read_coverage(facts, [code.pk for code in codes.values()])
     return facts
@@ -108,13 +116,28 @@ def _payer(payer: Payer | str, errors: dict) -> Payer | None:
     return found
 
 
-def _diagnoses(question: CoverageQuestion, errors: dict) -> dict[str, DiagnosisCode]:
+def _diagnosis_paths(question: CoverageQuestion) -> dict[str, str]:
     paths = {}
     for i, code in enumerate(question.diagnosis_codes):
         paths.setdefault(DiagnosisCode.normalise(code), f"diagnosis_codes[{i}]")
     for i, item in enumerate(question.items):
         for j, code in enumerate(item.diagnosis_codes or ()):
             paths.setdefault(DiagnosisCode.normalise(code), f"items[{i}].diagnosis_codes[{j}]")
+    return paths
+
+
+def _place_paths(question: CoverageQuestion) -> dict[str, str]:
+    paths = {}
+    if question.place_of_service:
+        paths[question.place_of_service.strip()] = "place_of_service"
+    for i, item in enumerate(question.items):
+        if item.place_of_service:
+            paths.setdefault(item.place_of_service.strip(), f"items[{i}].place_of_service")
+    return paths
+
+
+def _diagnoses(question: CoverageQuestion, errors: dict) -> dict[str, DiagnosisCode]:
+    paths = _diagnosis_paths(question)
     if not paths:
         return {}
     found = {dx.code: dx for dx in DiagnosisCode.objects.filter(code__in=paths)}
@@ -125,12 +148,7 @@ def _diagnoses(question: CoverageQuestion, errors: dict) -> dict[str, DiagnosisC
 
 
 def _places(question: CoverageQuestion, errors: dict) -> dict[str, PlaceOfService]:
-    paths = {}
-    if question.place_of_service:
-        paths[question.place_of_service.strip()] = "place_of_service"
-    for i, item in enumerate(question.items):
-        if item.place_of_service:
-            paths.setdefault(item.place_of_service.strip(), f"items[{i}].place_of_service")
+    paths = _place_paths(question)
     if not paths:
         return {}
     found = {place.code: place for place in PlaceOfService.objects.filter(code__in=paths)}
@@ -140,17 +158,18 @@ def _places(question: CoverageQuestion, errors: dict) -> dict[str, PlaceOfServic
     return found
 
 
-def _check_modifiers(question: CoverageQuestion, errors: dict) -> None:
+def _check_modifiers(question: CoverageQuestion, errors: dict) -> set[str]:
     paths = {}
     for i, item in enumerate(question.items):
         for j, modifier in enumerate(item.modifiers):
             paths.setdefault(normalise_code(modifier), f"items[{i}].modifiers[{j}]")
     if not paths:
-        return
+        return set()
     known = set(Modifier.objects.filter(code__in=paths).values_list("code", flat=True))
     for code, path in paths.items():
         if code not in known:
             errors[path] = [f"Unknown modifier {code!r}."]
+    return set(paths) - known
 
 
 def _read_coverage(facts: Facts, code_ids: list[int]) -> None:
