@@ -412,3 +412,18 @@ def test_wrong_hook_or_service(cds_client, ec_key, world):
     assert "hook" in response.json()["errors"]
     missing = "/cds-services/nope"
     assert bearer(token(ec_key, missing)).post(missing, {}, format="json").status_code == 404
+
+
+def test_assertions_are_read_only_in_the_admin(cds_client, ec_key, world, staff_client):
+    """Staff can read a recorded answer in the admin but not change, add or delete one."""
+    bearer(token(ec_key, SIGN)).post(SIGN, hook_body("order-sign", [service_request("sr1", "93590")]), format="json")
+    record = CoverageAssertion.objects.get()
+    page = staff_client.get(f"/admin/briefs/coverageassertion/{record.pk}/change/")
+    assert page.status_code == 200
+    assert str(record.assertion_id) in page.content.decode()
+    assert "Symptomatic paravalvular leak" in page.content.decode()
+    assert b'name="_save"' not in page.content
+    assert staff_client.get("/admin/briefs/coverageassertion/add/").status_code == 403
+    assert staff_client.post(f"/admin/briefs/coverageassertion/{record.pk}/delete/").status_code == 403
+    assert staff_client.get("/admin/briefs/cdsclient/").status_code == 200
+    assert staff_client.get("/admin/briefs/payeridentifier/").status_code == 200
