@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("policyhub.api_urls")),
     path("", include("briefs.cds_urls")),
+    path("codes/", include("briefs.coverage_page_urls")),
     path("codes/", include("codes.urls")),
     path("payers/", include("payers.urls")),
     path("", include("policyhub.page_urls")),
