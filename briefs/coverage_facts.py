@@ -10,12 +10,56 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
-
+from briefs.coverage_sql import Columns, fetch, fetch_models, placeholders
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeRelationship, DiagnosisCode, Modifier, PlaceOfService, SiteOfService
 from payers.choices import OPEN_GAP_STATUSES
-from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
+from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
+from policyhub.choices import WorkflowState
+
+# The columns each look-up reads: what the decision and the answer's citations use.
+PAYER = Columns.of(Payer, "y", {"name", "slug"})
+CODE = Columns.of(
+    BillingCode, "b", {"system", "code", "short_descriptor", "is_add_on", "effective_date", "termination_date"}
+)
+DIAGNOSIS = Columns.of(DiagnosisCode, "d", {"code"})
+PLACE = Columns.of(PlaceOfService, "p", {"code"})
+MODIFIER = Columns.of(Modifier, "m", {"code"})
+POLICY = Columns.of(
+    PolicyDocument,
+    "pd",
+    {
+        "number",
+        "document_version",
+        "title",
+        "url",
+        "document_type",
+        "original_effective_date",
+        "effective_date",
+        "retirement_date",
+    },
+)
+CRITERION = Columns.of(
+    CoverageCriterion,
+    "c",
+    {
+        "version",
+        "code",
+        "payer",
+        "coverage_status",
+        "prior_auth",
+        "prior_auth_delegate",
+        "criteria",
+        "limitations",
+        "effective_start",
+        "effective_end",
+        "last_verified",
+    },
+)
+REQUIREMENT = Columns.of(
+    DocumentationRequirement, "dr", {"version", "code", "payer", "kind", "text", "level", "purpose"}
+)
+GAP = Columns.of(FollowUpGap, "g", {"code", "payer", "category", "description", "status", "priority", "due_date"})
 
 
 class CoverageInputError(Exception):  # noqa: N818  (a refusal of the question, like ValidationError)
@@ -87,7 +131,10 @@ def load_facts(question: CoverageQuestion) -> Facts:
     errors: dict[str, list[str]] = {}
     payer = _payer(question.payer, errors)
     wanted_codes = {normalise_code(item.code) for item in question.items}
-    codes = {code.code: code for code in BillingCode.objects.filter(code__in=wanted_codes)}
+    codes = {
+        code.code: code
+        for code in fetch_models(CODE, f"{CODE.col('code')} IN ({placeholders(wanted_codes)})", [*wanted_codes])
+    }
     for i, item in enumerate(question.items):
         if normalise_code(item.code) not in codes:
             errors[f"items[{i}].code"] = [f"Unknown billing code {item.code!r}."]
@@ -110,7 +157,7 @@ def load_facts(question: CoverageQuestion) -> Facts:
 def _payer(payer: Payer | str, errors: dict) -> Payer | None:
     if isinstance(payer, Payer):
         return payer
-    found = Payer.objects.filter(slug=payer.strip().lower()).first()
+    found = next(iter(fetch_models(PAYER, f"{PAYER.col('slug')} = %s", [payer.strip().lower()])), None)
     if found is None:
         errors["payer"] = [f"Unknown payer {payer!r}; use a payer slug such as 'aetna'."]
     return found
@@ -140,7 +187,9 @@ def _diagnoses(question: CoverageQuestion, errors: dict) -> dict[str, DiagnosisC
     paths = _diagnosis_paths(question)
     if not paths:
         return {}
-    found = {dx.code: dx for dx in DiagnosisCode.objects.filter(code__in=paths)}
+    found = {
+        dx.code: dx for dx in fetch_models(DIAGNOSIS, f"{DIAGNOSIS.col('code')} IN ({placeholders(paths)})", [*paths])
+    }
     for code, path in paths.items():
         if code not in found:
             errors[path] = [f"Unknown ICD-10-CM code {code!r}."]
@@ -151,7 +200,7 @@ def _places(question: CoverageQuestion, errors: dict) -> dict[str, PlaceOfServic
     paths = _place_paths(question)
     if not paths:
         return {}
-    found = {place.code: place for place in PlaceOfService.objects.filter(code__in=paths)}
+    found = {p.code: p for p in fetch_models(PLACE, f"{PLACE.col('code')} IN ({placeholders(paths)})", [*paths])}
     for code, path in paths.items():
         if code not in found:
             errors[path] = [f"Unknown place of service {code!r}."]
@@ -165,7 +214,7 @@ def _check_modifiers(question: CoverageQuestion, errors: dict) -> set[str]:
             paths.setdefault(normalise_code(modifier), f"items[{i}].modifiers[{j}]")
     if not paths:
         return set()
-    known = set(Modifier.objects.filter(code__in=paths).values_list("code", flat=True))
+    known = {m.code for m in fetch_models(MODIFIER, f"{MODIFIER.col('code')} IN ({placeholders(paths)})", [*paths])}
     for code, path in paths.items():
         if code not in known:
             errors[path] = [f"Unknown modifier {code!r}."]
@@ -175,46 +224,72 @@ def _check_modifiers(question: CoverageQuestion, errors: dict) -> set[str]:
 def _read_coverage(facts: Facts, code_ids: list[int]) -> None:
     """The payer's published criteria (every period: the decision picks the one in force), the
     requirements and open gaps of the codes, add-on pairs and typical places: six queries."""
-    payer = facts.payer
-    for from_id, to_id, to_code in CodeRelationship.objects.filter(
-        from_code_id__in=code_ids, kind=RelationshipKind.ADD_ON_TO
-    ).values_list("from_code_id", "to_code_id", "to_code__code"):
-        facts.primaries.setdefault(from_id, {})[to_id] = to_code
+    payer, ids = facts.payer, placeholders(code_ids)
+    rel, to_code = Columns.of(CodeRelationship, "r", set()), Columns.of(BillingCode, "b", set())
+    for from_id, to_id, code in fetch(
+        f"SELECT {rel.col('from_code')}, {rel.col('to_code')}, {to_code.col('code')} FROM {rel.table} "
+        f"JOIN {to_code.table} ON {to_code.col('id')} = {rel.col('to_code')} "
+        f"WHERE {rel.col('from_code')} IN ({ids}) AND {rel.col('kind')} = %s",
+        [*code_ids, RelationshipKind.ADD_ON_TO],
+    ):
+        facts.primaries.setdefault(from_id, {})[to_id] = code
 
     criteria = defaultdict(list)
-    for criterion in (
-        CoverageCriterion.objects.published()
-        .current()
-        .filter(code_id__in=code_ids, payer=payer)
-        .select_related("policy")
-        .order_by("code_id", "effective_start", "pk")
+    for criterion, policy in fetch_models(
+        CRITERION,
+        f"{CRITERION.col('code')} IN ({ids}) AND {CRITERION.col('payer')} = %s AND {CRITERION.col('state')} = %s "
+        f"AND {CRITERION.col('revision_of')} IS NULL",
+        [*code_ids, payer.pk, WorkflowState.PUBLISHED],
+        join=POLICY,
+        on=f"{POLICY.col('id')} = {CRITERION.col('policy')}",
     ):
+        criterion.policy = policy
         criteria[criterion.code_id].append(criterion)
+    for periods in criteria.values():
+        periods.sort(key=lambda c: (c.effective_start or date.min, c.pk))
     facts.criteria = dict(criteria)
 
     criterion_ids = [c.pk for periods in criteria.values() for c in periods]
-    links = CoverageCriterion.diagnosis_codes.through.objects.filter(coveragecriterion_id__in=criterion_ids)
-    for criterion_id, dx in links.order_by("diagnosiscode__code").values_list(
-        "coveragecriterion_id", "diagnosiscode__code"
-    ):
-        facts.criterion_diagnoses.setdefault(criterion_id, []).append(dx)
+    if criterion_ids:
+        link, dx = (
+            Columns.of(CoverageCriterion.diagnosis_codes.through, "l", set()),
+            Columns.of(DiagnosisCode, "d", set()),
+        )
+        for criterion_id, code in fetch(
+            f"SELECT {link.col('coveragecriterion')}, {dx.col('code')} FROM {link.table} "
+            f"JOIN {dx.table} ON {dx.col('id')} = {link.col('diagnosiscode')} "
+            f"WHERE {link.col('coveragecriterion')} IN ({placeholders(criterion_ids)}) ORDER BY {dx.col('code')}",
+            criterion_ids,
+        ):
+            facts.criterion_diagnoses.setdefault(criterion_id, []).append(code)
 
-    for_payer = Q(payer=payer) | Q(payer__isnull=True)
-    for requirement in (
-        DocumentationRequirement.objects.published()
-        .current()
-        .filter(for_payer, code_id__in=code_ids)
-        .select_related("policy")
-        .order_by("code_id", "kind", "pk")
+    for requirement, policy in fetch_models(
+        REQUIREMENT,
+        f"{REQUIREMENT.col('code')} IN ({ids}) "
+        f"AND ({REQUIREMENT.col('payer')} = %s OR {REQUIREMENT.col('payer')} IS NULL) "
+        f"AND {REQUIREMENT.col('state')} = %s AND {REQUIREMENT.col('revision_of')} IS NULL "
+        f"ORDER BY {REQUIREMENT.col('code')}, {REQUIREMENT.col('kind')}, {REQUIREMENT.col('id')}",
+        [*code_ids, payer.pk, WorkflowState.PUBLISHED],
+        join=POLICY,
+        on=f"{POLICY.col('id')} = {REQUIREMENT.col('policy')}",
     ):
+        requirement.policy = policy
         facts.documentation.setdefault(requirement.code_id, []).append(requirement)
 
-    for gap in FollowUpGap.objects.filter(for_payer, code_id__in=code_ids, status__in=OPEN_GAP_STATUSES).order_by(
-        "priority", "pk"
+    for gap in fetch_models(
+        GAP,
+        f"{GAP.col('code')} IN ({ids}) AND ({GAP.col('payer')} = %s OR {GAP.col('payer')} IS NULL) "
+        f"AND {GAP.col('status')} IN ({placeholders(OPEN_GAP_STATUSES)}) "
+        f"ORDER BY {GAP.col('priority')}, {GAP.col('id')}",
+        [*code_ids, payer.pk, *OPEN_GAP_STATUSES],
     ):
         facts.gaps.setdefault(gap.code_id, []).append(gap)
 
-    for code_id, place in SiteOfService.objects.filter(code_id__in=code_ids, is_typical=True).values_list(
-        "code_id", "place_of_service__code"
+    site, place = Columns.of(SiteOfService, "s", set()), Columns.of(PlaceOfService, "p", set())
+    for code_id, code in fetch(
+        f"SELECT {site.col('code')}, {place.col('code')} FROM {site.table} "
+        f"JOIN {place.table} ON {place.col('id')} = {site.col('place_of_service')} "
+        f"WHERE {site.col('code')} IN ({ids}) AND {site.col('is_typical')} = %s",
+        [*code_ids, True],
     ):
-        facts.typical_places.setdefault(code_id, set()).add(place)
+        facts.typical_places.setdefault(code_id, set()).add(code)
