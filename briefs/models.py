@@ -64,7 +64,7 @@ class CdsClient(CuratedModel):
         if self.jwks:
             try:
                 jwt.PyJWKSet.from_dict(self.jwks if isinstance(self.jwks, dict) else json.loads(self.jwks))
-            except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as error:
+            except (jwt.PyJWTError, ValueError, TypeError, KeyError) as error:
                 errors["jwks"] = f"Not a usable JWK Set: {error}."
         if self.public_key_pem:
             try:

@@ -427,3 +427,18 @@ def test_assertions_are_read_only_in_the_admin(cds_client, ec_key, world, staff_
     assert staff_client.post(f"/admin/briefs/coverageassertion/{record.pk}/delete/").status_code == 403
     assert staff_client.get("/admin/briefs/cdsclient/").status_code == 200
     assert staff_client.get("/admin/briefs/payeridentifier/").status_code == 200
+
+
+def test_a_client_needs_a_usable_public_key(db):
+    """Registering a client without a key, or with keys that do not parse, is refused."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(ValidationError) as refused:
+        CdsClient(name="Bad", issuer="https://bad.example.org/", jwks={"keys": [{"kty": "EC"}]}).full_clean()
+    assert "jwks" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        CdsClient(name="Bad", issuer="https://bad.example.org/", public_key_pem="not a key").full_clean()
+    assert "public_key_pem" in refused.value.message_dict
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CdsClient.objects.create(name="Keyless", issuer="https://keyless.example.org/")
