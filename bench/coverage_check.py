@@ -53,12 +53,16 @@ def run(*, runs: int = 50, orders: int = 5) -> dict:
     # In-process requests would otherwise close the connection holding the bench's transaction.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    with transaction.atomic():
-        payer_id, code_ids, codes = _sample(orders)
-        key = _register(payer_id)
-        server = _time_calls(key, codes, runs)
-        floor = _time_floor(payer_id, code_ids, codes, runs)
-        transaction.set_rollback(True)
+    try:
+        with transaction.atomic():
+            payer_id, code_ids, codes = _sample(orders)
+            key = _register(payer_id)
+            server = _time_calls(key, codes, runs)
+            floor = _time_floor(payer_id, code_ids, codes, runs)
+            transaction.set_rollback(True)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     median, floor_median = statistics.median(server), statistics.median(floor)
     return {
         "step": "coverage-check order-sign",
