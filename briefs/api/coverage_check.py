@@ -9,8 +9,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from briefs.api.examples import COVERAGE_CHECK_ANSWER, COVERAGE_CHECK_REQUEST
-from briefs.api.serializers import CoverageCheckAnswerSerializer, CoverageCheckRequestSerializer
+from briefs.api.coverage_examples import COVERAGE_CHECK_ANSWER, COVERAGE_CHECK_REQUEST
+from briefs.api.coverage_serializers import CoverageCheckAnswerSerializer, CoverageCheckRequestSerializer
 from briefs.choices import AssertionChannel
 from briefs.coverage_check import assert_coverage
 from briefs.coverage_facts import CoverageInputError
