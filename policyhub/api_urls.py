@@ -5,11 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from briefs.api.coverage_check import CoverageCheckView
+from briefs.api.views import ChangeViewSet, CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from payers.api.views import (
     BenchmarkViewSet,
-    ChangeViewSet,
-    CodeViewSet,
     CoverageCriterionViewSet,
     DocumentationRequirementViewSet,
     FollowUpGapViewSet,

@@ -9,7 +9,7 @@ urlpatterns = [
     path("api/", include("policyhub.api_urls")),
     path("", include("briefs.cds_urls")),
     path("codes/", include("briefs.coverage_page_urls")),
-    path("codes/", include("codes.urls")),
+    path("codes/", include("briefs.urls")),
     path("payers/", include("payers.urls")),
     path("", include("policyhub.page_urls")),
 ]

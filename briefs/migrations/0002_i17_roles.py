@@ -1,9 +1,9 @@
 """The roles gain the coverage check's models (payer identifiers, CDS clients, coverage assertions);
-see payers/roles.py."""
+see policyhub/roles.py."""
 
 from django.db import migrations
 
-from payers.roles import sync_roles
+from policyhub.roles import sync_roles
 
 
 def sync(apps, schema_editor):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from payers.roles import EDITOR, REVIEWER, VIEWER
+from policyhub.roles import EDITOR, REVIEWER, VIEWER
 
 pytestmark = pytest.mark.django_db
 
