@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from briefs.api.coverage_check import CoverageCheckView
 from briefs.api.views import ChangeViewSet, CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from payers.api.views import (
@@ -37,6 +38,7 @@ router.register("gaps", FollowUpGapViewSet, basename="gap")
 router.register("changes", ChangeViewSet, basename="change")
 
 urlpatterns = [
+    path("v1/coverage-check/", CoverageCheckView.as_view(), name="coverage-check"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

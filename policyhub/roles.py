@@ -9,6 +9,9 @@
   the reference catalogues.
 - **Viewer** (not staff): reads the pages and the API.
 
+Editors also map payer identifiers for the CDS Hooks service; reviewers register its CDS clients.
+Recorded coverage assertions are view-only for everyone (the admin refuses edits).
+
 Superusers hold every permission. `sync_roles()` makes each group hold exactly the permissions
 below; the data migration `payers/migrations/0004_roles.py` runs it, and a change to this table
 comes with a new migration that runs it again. `assign_role()` puts a user in one role.
@@ -45,6 +48,8 @@ READABLE = (
     "payers.followupgap",
     "payers.payer",
     "payers.policydocument",
+    "briefs.payeridentifier",
+    "briefs.coverageassertion",
 )
 EDITOR_EDITS = (
     "codes.billingcode",
@@ -56,6 +61,7 @@ EDITOR_EDITS = (
     "payers.benchmark",
     "payers.followupgap",
     "payers.policydocument",
+    "briefs.payeridentifier",
 )
 # Editors may delete drafts only: the admin refuses deleting published or in-review content to anyone
 # without the publish permission.
@@ -67,8 +73,14 @@ EDITOR_DELETES = (
     "codes.siteofservice",
     "payers.benchmark",
 )
-REVIEWER_ALSO_EDITS = ("codes.diagnosiscode", "codes.modifier", "codes.placeofservice", "payers.payer")
-REVIEWER_ALSO_DELETES = ("payers.followupgap", "payers.policydocument")
+REVIEWER_ALSO_EDITS = (
+    "codes.diagnosiscode",
+    "codes.modifier",
+    "codes.placeofservice",
+    "payers.payer",
+    "briefs.cdsclient",
+)
+REVIEWER_ALSO_DELETES = ("payers.followupgap", "payers.policydocument", "briefs.payeridentifier")
 
 
 def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:

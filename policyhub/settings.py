@@ -294,6 +294,9 @@ PERMISSIONS_POLICY = {
         "usb",
     )
 }
+# The public base URL of the CDS Hooks services (e.g. https://policyhub.example.org), when a proxy
+# changes the host or scheme Django sees: CDS clients' JWTs name it in `aud`.
+CDS_HOOKS_BASE_URL = os.environ.get("CDS_HOOKS_BASE_URL", "")
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

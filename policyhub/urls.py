@@ -1,4 +1,4 @@
-"""URL map: admin, login, the read-only API, health checks and the internal pages."""
+"""URL map: admin, login, the read-only API, the CDS Hooks services, health checks and the internal pages."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/", include("policyhub.api_urls")),
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("", include("briefs.cds_urls")),
+    path("codes/", include("briefs.coverage_page_urls")),
     path("codes/", include("briefs.urls")),
     path("payers/", include("payers.urls")),
     path("", include("policyhub.page_urls")),

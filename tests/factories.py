@@ -3,6 +3,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from briefs.choices import AssertionChannel
+from briefs.models import CdsClient, CoverageAssertion, PayerIdentifier
 from codes.choices import CodeSystem
 from codes.models import BillingCode, CodeBrief, DiagnosisCode, Modifier, PlaceOfService
 from payers.choices import BenchmarkMetric, GapCategory, PayerKind
@@ -178,3 +180,37 @@ class AccessLogFactory(factory.django.DjangoModelFactory):
     user_agent = "pytest"
     http_accept = "text/html"
     path_info = "/accounts/login/"
+
+
+class CdsClientFactory(factory.django.DjangoModelFactory):
+    """A CDS client with a (public) PEM key; tests that sign JWTs register their own key."""
+
+    class Meta:
+        model = CdsClient
+
+    name = factory.Sequence(lambda n: f"EHR {n}")
+    issuer = factory.Sequence(lambda n: f"https://ehr{n}.example.org/")
+    public_key_pem = (
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEH8ZA//FIsIhH/HbETMwWGOzeB6ro\n"
+        "e9V5q5bGDKp0nq8XXNN/FbA4ZUdNen1iyS11FQ6bJbmsVkEywMDyI8zYdQ==\n"
+        "-----END PUBLIC KEY-----\n"
+    )
+
+
+class PayerIdentifierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PayerIdentifier
+
+    payer = factory.SubFactory(PayerFactory)
+    system = "http://example.org/payer-ids"
+    value = factory.Sequence(lambda n: f"{60000 + n}")
+
+
+class CoverageAssertionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CoverageAssertion
+
+    channel = AssertionChannel.REST
+    request = factory.LazyFunction(lambda: {"payer": "aetna", "items": [{"code": "93590"}]})
+    response = factory.LazyFunction(lambda: {"items": []})

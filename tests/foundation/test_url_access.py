@@ -20,8 +20,11 @@ from policyhub.models import ApiToken
 from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role
 from tests.factories import (
     BenchmarkFactory,
+    CdsClientFactory,
+    CoverageAssertionFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
+    PayerIdentifierFactory,
     PolicyDocumentFactory,
 )
 
@@ -99,6 +102,8 @@ def example_url(key: str, route: str, pattern: URLPattern, users: dict) -> str:
         "codes:detail": {"code": "93590"},
         "codes:markdown": {"code": "93590"},
         "payers:detail": {"slug": "aetna"},
+        "coverage-check-page": {"code": "93590"},
+        "cds:service": {"service_id": "policyhub-crd-order-sign"},
     }
     if key in examples:
         return reverse(key, kwargs=examples[key])
@@ -121,6 +126,9 @@ def users(demo, django_user_model):
     DocumentationRequirementFactory(code=code)
     BenchmarkFactory(code=code)
     PolicyDocumentFactory(payer=Payer.objects.get(slug="aetna"))
+    CdsClientFactory()
+    PayerIdentifierFactory(payer=Payer.objects.get(slug="aetna"))
+    CoverageAssertionFactory()
     people = {"superuser": django_user_model.objects.create_superuser("root", password="pw-root-123")}
     people["no-role"] = django_user_model.objects.create_user("nobody", password="pw-nobody-123")
     for who, role in ROLES.items():
