@@ -153,6 +153,15 @@ class BillingCode(CuratedModel):
         if self.code:
             self.code = self.code.strip().upper()
 
+    @property
+    def blank_descriptor_reason(self) -> str:
+        """Why a code shows no descriptor: CPT text is AMA-licensed and never bulk-loaded; HCPCS text comes from CMS."""
+        if self.short_descriptor:
+            return ""
+        if self.system == CodeSystem.CPT:
+            return "Descriptor licensed by the AMA: not stored"
+        return "No descriptor in the loaded HCPCS release"
+
 
 class CodeBrief(ReviewedModel):
     """The curated publication text of a code: what the seed briefs print around the catalogue facts.

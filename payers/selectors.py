@@ -88,15 +88,17 @@ def code_brief(code: str) -> BillingCode | None:
     return code_brief_queryset().filter(code=code.strip().upper()).order_by("system").first()
 
 
+def _count_per_code(queryset: QuerySet) -> Coalesce:
+    # Correlated, so only the rows of the page shown are counted (a join + GROUP BY would count all 20k codes).
+    counted = queryset.filter(code=OuterRef("pk")).order_by().values("code").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
 def codes_with_coverage_summary() -> QuerySet[BillingCode]:
     """Codes annotated with how many published criteria and open gaps they have (for lists)."""
     return BillingCode.objects.annotate(
-        coverage_count=Count(
-            "coverage_criteria",
-            filter=Q(coverage_criteria__state="published", coverage_criteria__revision_of__isnull=True),
-            distinct=True,
-        ),
-        open_gap_count=Count("gaps", filter=Q(gaps__status__in=OPEN_GAP_STATUSES), distinct=True),
+        coverage_count=_count_per_code(CoverageCriterion.objects.published().current()),
+        open_gap_count=_count_per_code(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES)),
     )
 
 
