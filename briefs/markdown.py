@@ -121,7 +121,7 @@ def render_markdown(brief: Brief, *, absolute_url: Callable[[str], str]) -> str:
     out += [f"## {h['diagnosis']}", ""]
     out += [f"- {cell(link.diagnosis.display_code)} {cell(link.diagnosis.description)}" for link in brief.diagnoses]
     for criterion in brief.payer_diagnoses:
-        codes = ", ".join(cell(dx.display_code) for dx in criterion.diagnosis_codes.all())
+        codes = "; ".join(f"{cell(dx.display_code)} {cell(dx.description or '(description not loaded)')}" for dx in criterion.diagnosis_codes.all())
         out += [f"- {cell(criterion.payer.name)} supports: {codes}"]
     if brief.diagnoses or brief.payer_diagnoses:
         out += [""]
@@ -154,7 +154,8 @@ def render_markdown(brief: Brief, *, absolute_url: Callable[[str], str]) -> str:
         assignee = cell(gap.assignee.get_username()) if gap.assignee_id else "unassigned"
         due = f", due {gap.due_date.isoformat()}" if gap.due_date else ""
         out += [
-            f"- **#{gap.pk} · {gap.get_category_display()}{payer}** ({gap.get_status_display()}, "
+            f"- **[#{gap.pk}]({absolute_url(gap.get_absolute_url())}) · {gap.get_category_display()}{payer}** "
+            f"({gap.get_status_display()}, "
             f"{gap.get_priority_display().lower()} priority, {assignee}{due}): {cell(gap.description)}"
         ]
     if not brief.gaps:

@@ -1,5 +1,5 @@
 """Payer pages: the list of payers, one payer's policy documents and coverage by code, the coverage
-matrix (and its CSV) and the follow-up gap worklist."""
+matrix (and its CSV), the follow-up gap worklist and one gap's page."""
 
 import csv
 
@@ -8,6 +8,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, View
 
@@ -17,6 +18,7 @@ from payers.choices import OPEN_GAP_STATUSES, GapCategory
 from payers.filtersets import CoverageCriterionFilterSet, FollowUpGapFilterSet, PayerFilterSet
 from payers.models import Payer
 from payers.selectors import (
+    GAP_ORDER,
     coverage_in_force,
     gap_list,
     open_gap_counts_by_category,
@@ -165,7 +167,7 @@ class CoverageCsvView(LoginRequiredMixin, View):
 
 
 class GapWorklistView(FilteredListView):
-    """Follow-up gaps to work on: open ones unless the reader picks statuses, soonest due first."""
+    """Follow-up gaps to work on: open ones unless the reader picks statuses, most urgent first."""
 
     template_name = "pages/gaps.html"
     filterset_class = FollowUpGapFilterSet
@@ -180,9 +182,9 @@ class GapWorklistView(FilteredListView):
         "overdue": "Overdue",
     }
     SORTS = {
+        "priority": ("Priority, then due date", GAP_ORDER),
         "due": ("Due date (soonest)", (F("due_date").asc(nulls_last=True), "priority", "pk")),
         "-due": ("Due date (latest)", (F("due_date").desc(nulls_last=True), "priority", "pk")),
-        "priority": ("Priority (highest)", ("priority", F("due_date").asc(nulls_last=True), "pk")),
     }
 
     def filter_data(self):
@@ -199,7 +201,7 @@ class GapWorklistView(FilteredListView):
         return gap_list()
 
     def get_queryset(self):
-        self.sort = self.request.GET.get("sort") if self.request.GET.get("sort") in self.SORTS else "due"
+        self.sort = self.request.GET.get("sort") if self.request.GET.get("sort") in self.SORTS else "priority"
         return super().get_queryset().order_by(*self.SORTS[self.sort][1])
 
     def get_context_data(self, **kwargs):
@@ -208,5 +210,24 @@ class GapWorklistView(FilteredListView):
             sorts=[(key, label) for key, (label, _) in self.SORTS.items()],
             today=timezone.localdate(),
             gap_chart=gap_chart(open_gap_counts_by_category()),
+            **kwargs,
+        )
+
+
+class GapDetailView(LoginRequiredMixin, DetailView):
+    """One follow-up gap as readers see it: what is missing, about what, who chases it and by when."""
+
+    template_name = "pages/gap_detail.html"
+    context_object_name = "gap"
+
+    def get_queryset(self):
+        return gap_list()
+
+    def get_context_data(self, **kwargs):
+        gap = self.object
+        can_edit = self.request.user.is_staff and self.request.user.has_perm("payers.change_followupgap")
+        return super().get_context_data(
+            today=timezone.localdate(),
+            admin_url=reverse("admin:payers_followupgap_change", args=[gap.pk]) if can_edit else "",
             **kwargs,
         )

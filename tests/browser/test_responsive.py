@@ -1,0 +1,109 @@
+"""Every reader page on a phone (390 px) and a laptop (1366 px): nothing wider than the window, the
+navigation and the filters reachable, a screenshot of each saved for people to look at."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from payers.demo import load_demo
+from payers.models import FollowUpGap
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1366, "height": 800}
+NAV_LINKS = ["Overview", "Codes", "Payers", "Coverage", "Gaps"]
+# page name -> (path, has a filter panel)
+PAGES = {
+    "overview": ("/", False),
+    "codes": ("/codes/", True),
+    "codes-all": ("/codes/?scope=all", True),
+    "brief-93590": ("/codes/93590/", False),
+    "brief-93592": ("/codes/93592/", False),
+    "payers": ("/payers/", True),
+    "payer-medicare": ("/payers/medicare/", False),
+    "coverage": ("/coverage/", True),
+    "gaps": ("/gaps/", True),
+    "gap-detail": (None, False),
+}
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture
+def reader_context(browser, live_server, django_user_model):
+    """A browser context factory logged in as a reader (the session cookie of a Django test client)."""
+    load_demo()
+    client = Client()
+    client.force_login(django_user_model.objects.create_user(username="reader", password="pw-reader-123"))
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
+    contexts = []
+
+    def open_page(viewport):
+        context = browser.new_context(viewport=viewport)
+        context.add_cookies([{**cookie, "url": live_server.url}])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def paths():
+    gap = FollowUpGap.objects.filter(code__code="93590").order_by("priority", "pk").first()
+    return {name: path or f"/gaps/{gap.pk}/" for name, (path, _) in PAGES.items()}
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
+def test_every_page_fits_and_its_navigation_and_filters_are_reachable(reader_context, live_server, viewport, screenshot_dir):
+    """No page scrolls sideways; the menu opens to every section; the filters can be opened and used."""
+    page = reader_context(viewport)
+    phone = viewport["width"] < 760
+    for name, path in paths().items():
+        page.goto(live_server.url + path)
+        assert fits_the_screen(page), f"{name} at {viewport['width']} px is wider than the window"
+        nav = page.get_by_role("navigation", name="Main")
+        toggle = page.get_by_role("button", name="Menu")
+        if phone:
+            assert not nav.is_visible(), f"{name}: the menu should start folded on a phone"
+            toggle.click()
+            assert toggle.get_attribute("aria-expanded") == "true"
+        else:
+            assert not toggle.is_visible()
+        for label in NAV_LINKS:
+            link = nav.get_by_role("link", name=label, exact=True)
+            assert link.is_visible(), f"{name}: {label} link not visible"
+            box = link.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], f"{name}: {label} off-screen"
+        assert fits_the_screen(page)
+        if PAGES[name][1]:
+            summary = page.locator("details.filter-panel > summary")
+            apply = page.get_by_role("button", name="Apply filters")
+            if phone:
+                toggle.click()  # fold the menu again
+                assert not apply.is_visible(), f"{name}: filters should start folded on a phone"
+                results = page.locator("main table, main .empty").first
+                assert results.bounding_box()["y"] < 900, f"{name}: results pushed below the first screen"
+                summary.click()
+            assert apply.is_visible()
+        page.screenshot(path=screenshot_dir / f"{viewport['width']}-{name}.png", full_page=True)
+
+
+def test_the_menu_leads_to_the_gap_worklist_on_a_phone(reader_context, live_server):
+    """On a phone the Gaps link is readable (light text on the dark header) and opens the worklist."""
+    page = reader_context(PHONE)
+    page.goto(live_server.url + "/codes/")
+    page.get_by_role("button", name="Menu").click()
+    gaps = page.get_by_role("navigation", name="Main").get_by_role("link", name="Gaps")
+    colour, background = gaps.evaluate(
+        "a => [getComputedStyle(a).color, getComputedStyle(a.closest('.site-header')).backgroundColor]"
+    )
+    assert colour == "rgb(255, 255, 255)" and background == "rgb(15, 42, 68)"
+    gaps.click()
+    page.get_by_role("heading", name="Follow-up gap worklist").wait_for()
+    assert fits_the_screen(page)
