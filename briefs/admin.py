@@ -11,6 +11,7 @@ from payers.admin import run_gap_detection
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
 from policyhub.admin_inlines import CuratedInline, CuratedInlineFormSet
 from policyhub.choices import WorkflowState
+from policyhub.wording import counted
 
 
 class CoverageInlineFormSet(CuratedInlineFormSet):
@@ -72,7 +73,7 @@ class GapInline(CuratedInline):
 @admin.action(description="Detect follow-up gaps of the selected codes", permissions=["change"])
 def detect_gaps_of_codes(modeladmin, request, queryset):
     code_ids = list(queryset.values_list("pk", flat=True))
-    run_gap_detection(modeladmin, request, f"{len(code_ids)} codes", code_ids=code_ids)
+    run_gap_detection(modeladmin, request, counted(len(code_ids), "code"), code_ids=code_ids)
 
 
 @admin.register(BillingCode)
