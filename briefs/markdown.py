@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from django.urls import reverse
+from django.utils import timezone
 
 from briefs.sections import Brief, Missing, plain_number
 
@@ -162,7 +163,15 @@ def render_markdown(brief: Brief, *, absolute_url: Callable[[str], str]) -> str:
         out += ["No follow-up gaps are open."]
     worklist = absolute_url(reverse("gaps") + f"?code={code.code}")
     out += ["", f"Worklist: {worklist}", ""]
+    out += ["---", "", footer(brief, absolute_url=absolute_url, when="Downloaded"), ""]
     return "\n".join(out)
+
+
+def footer(brief: Brief, *, absolute_url: Callable[[str], str], when: str) -> str:
+    """The facts a printed brief's footer gives: which brief, where it lives, when published and when taken."""
+    published = f"Published {brief.published_on.isoformat()}" if brief.published_on else "Not published"
+    taken = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return f"{text(brief.title)} · {absolute_url(brief.code.get_absolute_url())} · {published} · {when} on {taken}"
 
 
 def _status(row) -> str:

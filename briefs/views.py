@@ -102,6 +102,8 @@ class CodeBriefView(LoginRequiredMixin, TemplateView):
             code=brief.code,
             completeness=completeness_report(brief.code),
             today=timezone.localdate(),
+            now=timezone.localtime(),
+            page_url=self.request.build_absolute_uri(brief.code.get_absolute_url()),
             **kwargs,
         )
 

@@ -20,3 +20,21 @@
     panel.open = false;
   }
 })();
+
+/* A printed brief's footer says when it was printed: the reader's clock at print time, not the page's load time. */
+(function () {
+  "use strict";
+  var stamp = document.querySelector("time.printed-on");
+  if (!stamp) {
+    return;
+  }
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+  window.addEventListener("beforeprint", function () {
+    var now = new Date();
+    stamp.setAttribute("datetime", now.toISOString());
+    stamp.textContent = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate()) + " " +
+      pad(now.getHours()) + ":" + pad(now.getMinutes());
+  });
+})();

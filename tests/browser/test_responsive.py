@@ -2,8 +2,6 @@
 navigation and the filters reachable, a screenshot of each saved for people to look at."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
 from payers.demo import load_demo
 from payers.models import FollowUpGap
@@ -33,25 +31,9 @@ def fits_the_screen(page) -> bool:
 
 
 @pytest.fixture
-def reader_context(browser, live_server, django_user_model):
-    """A browser context factory logged in as a reader (the session cookie of a Django test client)."""
+def demo(live_server):
+    # live_server runs on a transactional database, so the demo is loaded inside each test.
     load_demo()
-    client = Client()
-    client.force_login(django_user_model.objects.create_user(username="reader", password="pw-reader-123"))
-    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value}
-    contexts = []
-
-    def open_page(viewport):
-        context = browser.new_context(viewport=viewport)
-        context.add_cookies([{**cookie, "url": live_server.url}])
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def paths():
@@ -60,9 +42,11 @@ def paths():
 
 
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
-def test_every_page_fits_and_its_navigation_and_filters_are_reachable(reader_context, live_server, viewport, screenshot_dir):
+def test_every_page_fits_and_its_navigation_and_filters_are_reachable(
+    reader_page, demo, live_server, viewport, screenshot_dir
+):
     """No page scrolls sideways; the menu opens to every section; the filters can be opened and used."""
-    page = reader_context(viewport)
+    page = reader_page(viewport)
     phone = viewport["width"] < 760
     for name, path in paths().items():
         page.goto(live_server.url + path)
@@ -94,9 +78,9 @@ def test_every_page_fits_and_its_navigation_and_filters_are_reachable(reader_con
         page.screenshot(path=screenshot_dir / f"{viewport['width']}-{name}.png", full_page=True)
 
 
-def test_the_menu_leads_to_the_gap_worklist_on_a_phone(reader_context, live_server):
+def test_the_menu_leads_to_the_gap_worklist_on_a_phone(reader_page, demo, live_server):
     """On a phone the Gaps link is readable (light text on the dark header) and opens the worklist."""
-    page = reader_context(PHONE)
+    page = reader_page(PHONE)
     page.goto(live_server.url + "/codes/")
     page.get_by_role("button", name="Menu").click()
     gaps = page.get_by_role("navigation", name="Main").get_by_role("link", name="Gaps")
