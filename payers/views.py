@@ -26,6 +26,7 @@ from payers.selectors import (
     payers_with_summary,
     policy_document_list,
     published_coverage,
+    tracked_payers,
 )
 from policyhub.views import FilteredListView
 
@@ -72,18 +73,32 @@ class PayerDetailView(LoginRequiredMixin, DetailView):
         )
 
 
+def coverage_filter_data(query):
+    """The coverage matrix's filters: the tracked payers until the reader picks payers (or clears them all).
+
+    The matrix and its CSV both read their filters here, so the download holds what the page shows.
+    """
+    data = query.copy()
+    if "payer" not in data and "payer_id" not in data and "filtered" not in data:
+        data.setlist("payer", list(tracked_payers().values_list("slug", flat=True)))
+    return data
+
+
 class CoverageMatrixView(FilteredListView):
     """Codes down, payers across: each cell the published criterion in force today."""
 
     template_name = "pages/coverage.html"
     filterset_class = CoverageCriterionFilterSet
     filter_labels = {
+        "payer": "Payers",
         "category": "Category",
         "payer_kind": "Payer kind",
-        "payer": "Payer",
         "coverage_status": "Coverage status",
         "prior_auth": "Prior authorization",
     }
+
+    def filter_data(self):
+        return coverage_filter_data(self.request.GET)
 
     def base_queryset(self):
         return coverage_in_force(timezone.localdate())
@@ -102,6 +117,8 @@ class CoverageMatrixView(FilteredListView):
         cells = {(c.code_id, c.payer_id): c for c in self.criteria.filter(code_id__in=[code.pk for code in codes])}
         context["payers"] = payers
         context["rows"] = [(code, [cells.get((code.pk, payer.pk)) for payer in payers]) for code in codes]
+        context["tracked_default"] = "payer" not in self.request.GET and "filtered" not in self.request.GET
+        context["csv_query"] = coverage_filter_data(self.request.GET).urlencode()
         return context
 
 
@@ -138,7 +155,9 @@ class CoverageCsvView(LoginRequiredMixin, View):
     ]
 
     def get(self, request):
-        filterset = CoverageCriterionFilterSet(request.GET, queryset=coverage_in_force(timezone.localdate()))
+        filterset = CoverageCriterionFilterSet(
+            coverage_filter_data(request.GET), queryset=coverage_in_force(timezone.localdate())
+        )
         criteria = filterset.qs.order_by("code__code", "payer__name", "-effective_start")
         response = StreamingHttpResponse(self.lines(criteria), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="policyhub-coverage-{timezone.localdate()}.csv"'
