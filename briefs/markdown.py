@@ -122,7 +122,10 @@ def render_markdown(brief: Brief, *, absolute_url: Callable[[str], str]) -> str:
     out += [f"## {h['diagnosis']}", ""]
     out += [f"- {cell(link.diagnosis.display_code)} {cell(link.diagnosis.description)}" for link in brief.diagnoses]
     for criterion in brief.payer_diagnoses:
-        codes = "; ".join(f"{cell(dx.display_code)} {cell(dx.description or '(description not loaded)')}" for dx in criterion.diagnosis_codes.all())
+        codes = "; ".join(
+            f"{cell(dx.display_code)} {cell(dx.description or '(description not loaded)')}"
+            for dx in criterion.diagnosis_codes.all()
+        )
         out += [f"- {cell(criterion.payer.name)} supports: {codes}"]
     if brief.diagnoses or brief.payer_diagnoses:
         out += [""]

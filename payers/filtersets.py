@@ -13,9 +13,9 @@ from codes.filtersets import BillingCodeFilterSet
 from codes.models import CodeBrief, DiagnosisCode
 from payers.choices import (
     OPEN_GAP_STATUSES,
-    CodeScope,
     BenchmarkMetric,
     BenchmarkSetting,
+    CodeScope,
     CoverageStatus,
     DocumentationKind,
     DocumentationPurpose,

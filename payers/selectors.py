@@ -22,7 +22,6 @@ from payers.models import (
     PolicyDocument,
 )
 
-
 # The order gaps are worked in, wherever they are listed: most urgent priority, then soonest due (undated last).
 GAP_ORDER = (F("priority").asc(), F("due_date").asc(nulls_last=True), "pk")
 

@@ -40,7 +40,12 @@ def csv_cells(client, html) -> set[tuple[str, str]]:
 def shown_cells(html) -> set[tuple[str, str]]:
     rows = table_rows(html, "coverage-matrix")
     payers = rows[0][1:]
-    return {(row[0].split()[0], payer) for row in rows[1:] for payer, cell in zip(payers, row[1:]) if cell != "—"}
+    return {
+        (row[0].split()[0], payer)
+        for row in rows[1:]
+        for payer, cell in zip(payers, row[1:], strict=True)
+        if cell != "—"
+    }
 
 
 def test_tracked_payers_are_the_default_columns(reader_client, payers):

@@ -71,7 +71,9 @@ def test_an_empty_default_list_offers_the_catalogue(reader_client, catalogue):
 
 def test_blank_descriptors_say_why(reader_client, catalogue):
     """CPT text is AMA-licensed and not stored; a blank HCPCS descriptor says the release had none."""
-    rows = {row[0].split()[0]: row[1] for row in table_rows(reader_client.get("/codes/?scope=all").content, "code-list")[1:]}
+    rows = {
+        row[0].split()[0]: row[1] for row in table_rows(reader_client.get("/codes/?scope=all").content, "code-list")[1:]
+    }
     assert rows["99213"] == "Descriptor licensed by the AMA: not stored"
     assert rows["A0021"] == "No descriptor in the loaded HCPCS release"
 
@@ -99,7 +101,9 @@ def test_payer_diagnoses_show_dotted_code_and_description(reader_client, db):
     criterion = CoverageCriterionFactory(code=BillingCodeFactory(code="93590"), payer=PayerFactory(name="Medicare"))
     criterion.diagnosis_codes.add(
         DiagnosisCodeFactory(code="I350", description="Nonrheumatic aortic (valve) stenosis"),
-        DiagnosisCodeFactory(code="T82857A", description="Stenosis of other cardiac prosthetic devices, initial encounter"),
+        DiagnosisCodeFactory(
+            code="T82857A", description="Stenosis of other cardiac prosthetic devices, initial encounter"
+        ),
     )
     html = reader_client.get("/codes/93590/").content.decode()
     section = page_text(html[html.index('<section id="diagnosis"') : html.index('<section id="benchmarks"')])
@@ -131,7 +135,9 @@ def test_gaps_on_the_brief_come_by_priority_then_due_date(reader_client, mixed_g
     html = reader_client.get("/codes/93590/").content.decode()
     assert [int(pk) for pk in re.findall(r'<li id="gap-(\d+)">', html)] == [gap.pk for gap in mixed_gaps]
     markdown = reader_client.get("/codes/93590/brief.md").content.decode()
-    assert [int(pk) for pk in re.findall(r"^- \*\*\[#(\d+)\]", markdown, re.MULTILINE)] == [gap.pk for gap in mixed_gaps]
+    assert [int(pk) for pk in re.findall(r"^- \*\*\[#(\d+)\]", markdown, re.MULTILINE)] == [
+        gap.pk for gap in mixed_gaps
+    ]
 
 
 def test_gaps_in_the_worklist_come_in_the_same_order(reader_client, mixed_gaps):
@@ -176,7 +182,7 @@ def test_gap_page_shows_closed_gaps_too(reader_client, db):
     ],
 )
 def test_payer_page_periods_read_open_ended(reader_client, db, start, end, expected):
-    """"2026-01-01 to open end" reads "From 2026-01-01, open-ended"."""
+    """ "2026-01-01 to open end" reads "From 2026-01-01, open-ended"."""
     payer = PayerFactory(slug="aetna", name="Aetna")
     CoverageCriterionFactory(payer=payer, effective_start=start, effective_end=end)
     rows = table_rows(reader_client.get("/payers/aetna/").content, "payer-criteria")
@@ -191,7 +197,9 @@ def test_markdown_ends_with_the_print_footer_facts(reader_client, mixed_gaps):
     markdown = reader_client.get("/codes/93590/brief.md").content.decode().rstrip()
     footer = markdown.splitlines()[-1]
     published = timezone.localdate(brief.reviewed_at).isoformat() if brief.reviewed_at else None
-    assert footer.startswith(f"CPT 93590: {brief.title or brief.code.short_descriptor} · http://testserver/codes/93590/ · ")
+    assert footer.startswith(
+        f"CPT 93590: {brief.title or brief.code.short_descriptor} · http://testserver/codes/93590/ · "
+    )
     assert (f"Published {published}" if published else "Not published") in footer
     assert f"Downloaded on {timezone.localdate().isoformat()}" in footer
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_transition_says_what_happened_in_a_sentence(editor, reviewer, login):
-    """"Code brief “…” was approved and published." instead of "…: approve and publish done."."""
+    """ "Code brief “…” was approved and published." instead of "…: approve and publish done."."""
     brief = CodeBriefFactory(state=WorkflowState.DRAFT)
     submitted = messages_of(login(editor).post(admin_url(brief, "workflow"), {"transition": "submit"}, follow=True))
     assert submitted == f"Code brief “{brief}” was submitted for review."
@@ -38,7 +38,9 @@ def test_list_actions_count_items_in_words(editor, reviewer, login):
     assert messages_of(response) == "2 coverage criteria were approved and published."
 
 
-@pytest.mark.parametrize(("selected", "expected"), [(1, "Gap detection for 1 code: "), (2, "Gap detection for 2 codes: ")])
+@pytest.mark.parametrize(
+    ("selected", "expected"), [(1, "Gap detection for 1 code: "), (2, "Gap detection for 2 codes: ")]
+)
 def test_gap_detection_message_is_pluralised(staff_client, selected, expected):
     codes = [BillingCodeFactory() for _ in range(selected)]
     response = staff_client.post(
@@ -51,7 +53,7 @@ def test_gap_detection_message_is_pluralised(staff_client, selected, expected):
 
 
 def test_workflow_panel_dates_end_with_one_full_stop(editor, reviewer, login):
-    """"Submitted by erin on 2026-12-01 06:16." — never "on Dec. 1, 2026, 6:16 a.m.."."""
+    """ "Submitted by erin on 2026-12-01 06:16." — never "on Dec. 1, 2026, 6:16 a.m.."."""
     brief = CodeBriefFactory(state=WorkflowState.DRAFT)
     submit_for_review(item=brief, by=editor)
     page = login(reviewer).get(admin_url(brief, "change")).content.decode()
