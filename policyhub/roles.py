@@ -31,6 +31,7 @@ REVIEWED = ("codes.codebrief", "payers.coveragecriterion", "payers.documentation
 READABLE = (
     "codes.billingcode",
     "codes.codebrief",
+    "codes.codecategory",
     "codes.codediagnosis",
     "codes.coderelationship",
     "codes.codesetrelease",
@@ -67,8 +68,14 @@ EDITOR_DELETES = (
     "codes.siteofservice",
     "payers.benchmark",
 )
-REVIEWER_ALSO_EDITS = ("codes.diagnosiscode", "codes.modifier", "codes.placeofservice", "payers.payer")
-REVIEWER_ALSO_DELETES = ("payers.followupgap", "payers.policydocument")
+REVIEWER_ALSO_EDITS = (
+    "codes.codecategory",
+    "codes.diagnosiscode",
+    "codes.modifier",
+    "codes.placeofservice",
+    "payers.payer",
+)
+REVIEWER_ALSO_DELETES = ("codes.codecategory", "payers.followupgap", "payers.policydocument")
 
 
 def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:
