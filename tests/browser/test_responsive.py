@@ -91,3 +91,24 @@ def test_the_menu_leads_to_the_gap_worklist_on_a_phone(reader_page, demo, live_s
     gaps.click()
     page.get_by_role("heading", name="Follow-up gap worklist").wait_for()
     assert fits_the_screen(page)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
+def test_coverage_badges_stay_inside_their_cell(reader_page, demo, live_server, viewport):
+    """ "Covered with criteria" wraps inside its column instead of running over the criteria text."""
+    from payers.choices import CoverageStatus
+    from payers.models import CoverageCriterion
+
+    CoverageCriterion.objects.filter(code__code="93590", payer__slug="medicare").update(
+        coverage_status=CoverageStatus.COVERED_WITH_CRITERIA, criteria="Symptomatic paravalvular leak."
+    )
+    page = reader_page(viewport)
+    page.goto(f"{live_server.url}/codes/93590/")
+    overlaps = page.evaluate(
+        """() => [...document.querySelectorAll('#payer-coverage .cell-badges .badge')].filter(badge => {
+            const cell = badge.closest('td').getBoundingClientRect(), box = badge.getBoundingClientRect();
+            return box.right > cell.right || box.left < cell.left;
+        }).map(badge => badge.textContent)"""
+    )
+    assert overlaps == []
+    assert page.locator("#payer-coverage .badge", has_text="Covered with criteria").count() == 1
