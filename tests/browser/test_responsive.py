@@ -112,3 +112,33 @@ def test_coverage_badges_stay_inside_their_cell(reader_page, demo, live_server, 
     )
     assert overlaps == []
     assert page.locator("#payer-coverage .badge", has_text="Covered with criteria").count() == 1
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])
+def test_gap_worklist_never_breaks_a_word(reader_page, demo, live_server, viewport):
+    """No "Reimbursemen/t" or "UnitedHealt/hcare": each word of a worklist cell lies on one line.
+
+    A line may still end after a hyphen, as in "ICD-/10-CM", which is how hyphenated words wrap.
+    """
+    page = reader_page(viewport)
+    page.goto(f"{live_server.url}/gaps/")
+    broken = page.evaluate(
+        """() => {
+            const broken = [];
+            for (const cell of document.querySelectorAll('#gap-worklist td, #gap-worklist th')) {
+                const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    for (const match of node.textContent.matchAll(/[^\\s-]+/g)) {
+                        const range = document.createRange();
+                        range.setStart(node, match.index);
+                        range.setEnd(node, match.index + match[0].length);
+                        const tops = new Set([...range.getClientRects()].map(rect => Math.round(rect.top)));
+                        if (tops.size > 1) broken.push(match[0]);
+                    }
+                }
+            }
+            return broken;
+        }"""
+    )
+    assert broken == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
