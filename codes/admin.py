@@ -7,6 +7,7 @@ from import_export.admin import ImportExportMixin
 
 from codes.importers.releases import CREATED, DESCRIPTOR_CHANGES, TERMINATED, UPDATED, describe_counts
 from codes.models import (
+    BillingCode,
     CodeBrief,
     CodeCategory,
     CodeDiagnosis,

@@ -3,7 +3,7 @@ Runs `sync_roles()` again, as payers/migrations/0004_roles.py explains."""
 
 from django.db import migrations
 
-from payers.roles import sync_roles
+from policyhub.roles import sync_roles
 
 
 def sync(apps, schema_editor):
