@@ -17,6 +17,7 @@ from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
 from policyhub.admin import CuratedAdmin
 from policyhub.admin_inlines import CuratedInline, CuratedInlineFormSet
 from policyhub.choices import WorkflowState
+from policyhub.wording import counted
 
 
 class CoverageInlineFormSet(CuratedInlineFormSet):
@@ -78,7 +79,7 @@ class GapInline(CuratedInline):
 @admin.action(description="Detect follow-up gaps of the selected codes", permissions=["change"])
 def detect_gaps_of_codes(modeladmin, request, queryset):
     code_ids = list(queryset.values_list("pk", flat=True))
-    run_gap_detection(modeladmin, request, f"{len(code_ids)} codes", code_ids=code_ids)
+    run_gap_detection(modeladmin, request, counted(len(code_ids), "code"), code_ids=code_ids)
 
 
 @admin.register(BillingCode)

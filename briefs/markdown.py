@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from django.urls import reverse
+from django.utils import timezone
 
 from briefs.sections import Brief, Missing, plain_number
 from policyhub.links import safe_url
@@ -122,7 +123,10 @@ def render_markdown(brief: Brief, *, absolute_url: Callable[[str], str]) -> str:
     out += [f"## {h['diagnosis']}", ""]
     out += [f"- {cell(link.diagnosis.display_code)} {cell(link.diagnosis.description)}" for link in brief.diagnoses]
     for criterion in brief.payer_diagnoses:
-        codes = ", ".join(cell(dx.display_code) for dx in criterion.diagnosis_codes.all())
+        codes = "; ".join(
+            f"{cell(dx.display_code)} {cell(dx.description or '(description not loaded)')}"
+            for dx in criterion.diagnosis_codes.all()
+        )
         out += [f"- {cell(criterion.payer.name)} supports: {codes}"]
     if brief.diagnoses or brief.payer_diagnoses:
         out += [""]
@@ -155,14 +159,23 @@ def render_markdown(brief: Brief, *, absolute_url: Callable[[str], str]) -> str:
         assignee = cell(gap.assignee.get_username()) if gap.assignee_id else "unassigned"
         due = f", due {gap.due_date.isoformat()}" if gap.due_date else ""
         out += [
-            f"- **#{gap.pk} · {gap.get_category_display()}{payer}** ({gap.get_status_display()}, "
+            f"- **[#{gap.pk}]({absolute_url(gap.get_absolute_url())}) · {gap.get_category_display()}{payer}** "
+            f"({gap.get_status_display()}, "
             f"{gap.get_priority_display().lower()} priority, {assignee}{due}): {cell(gap.description)}"
         ]
     if not brief.gaps:
         out += ["No follow-up gaps are open."]
     worklist = absolute_url(reverse("gaps") + f"?code={code.code}")
     out += ["", f"Worklist: {worklist}", ""]
+    out += ["---", "", footer(brief, absolute_url=absolute_url, when="Downloaded"), ""]
     return "\n".join(out)
+
+
+def footer(brief: Brief, *, absolute_url: Callable[[str], str], when: str) -> str:
+    """The facts a printed brief's footer gives: which brief, where it lives, when published and when taken."""
+    published = f"Published {brief.published_on.isoformat()}" if brief.published_on else "Not published"
+    taken = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return f"{text(brief.title)} · {absolute_url(brief.code.get_absolute_url())} · {published} · {when} on {taken}"
 
 
 def _status(row) -> str:

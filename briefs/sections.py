@@ -9,6 +9,8 @@ they cannot drift apart.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils import timezone
+
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, SiteOfService
 from codes.selectors import brief_preview
@@ -133,6 +135,13 @@ class Brief:
 
     sections = SECTIONS
     headings = HEADINGS
+
+    @property
+    def published_on(self):
+        """When the text shown was published (its approval), or None for a draft preview or no brief."""
+        if self.text is None or self.is_preview or self.text.reviewed_at is None:
+            return None
+        return timezone.localdate(self.text.reviewed_at)
 
     @property
     def title(self) -> str:

@@ -13,6 +13,7 @@ from briefs.markdown import render_markdown
 from briefs.sections import brief_for
 from codes.models import BillingCode
 from codes.selectors import code_categories, published_brief_prefetch, recently_changed_briefs
+from payers.choices import CodeScope
 from payers.filtersets import CodeCoverageFilterSet, FollowUpGapFilterSet
 from payers.models import FollowUpGap, Payer
 from payers.selectors import codes_with_coverage_summary, open_gap_counts_by_category, payer_list
@@ -58,6 +59,13 @@ class CodeListView(FilteredListView):
         "is_add_on": "Add-on code",
     }
 
+    def filter_data(self):
+        # Readers come for codes that have something to read; the whole catalogue is one switch away.
+        data = self.request.GET.copy()
+        if not data.get("scope"):
+            data["scope"] = CodeScope.WITH_CONTENT
+        return data
+
     def base_queryset(self):
         return codes_with_coverage_summary().prefetch_related(published_brief_prefetch()).order_by("code", "system")
 
@@ -66,6 +74,18 @@ class CodeListView(FilteredListView):
             "category": [(category, category) for category in code_categories()],
             "payer": list(payer_list().values_list("slug", "name")),
         }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        scope = self.filterset.form.cleaned_data.get("scope") or CodeScope.WITH_CONTENT
+        context["scope"] = scope
+        context["scopes"] = CodeScope.choices
+        if scope == CodeScope.WITH_CONTENT and not context["object_list"]:
+            # An empty answer says whether the whole catalogue has matches, so a search never dead-ends.
+            data = self.filter_data()
+            data["scope"] = CodeScope.ALL
+            context["catalogue_count"] = self.filterset_class(data, queryset=BillingCode.objects.all()).qs.count()
+        return context
 
 
 class CodeBriefView(ReadAccessMixin, TemplateView):
@@ -82,6 +102,8 @@ class CodeBriefView(ReadAccessMixin, TemplateView):
             code=brief.code,
             completeness=completeness_report(brief.code),
             today=timezone.localdate(),
+            now=timezone.localtime(),
+            page_url=self.request.build_absolute_uri(brief.code.get_absolute_url()),
             **kwargs,
         )
 

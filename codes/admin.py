@@ -7,7 +7,9 @@ from import_export.admin import ImportExportMixin
 
 from codes.importers.releases import CREATED, DESCRIPTOR_CHANGES, TERMINATED, UPDATED, describe_counts
 from codes.models import (
+    BillingCode,
     CodeBrief,
+    CodeCategory,
     CodeDiagnosis,
     CodeRelationship,
     CodeSetRelease,
@@ -104,6 +106,18 @@ class BillingCodeAdmin(ImportExportMixin, CuratedAdmin):
     )
     raw_id_fields = ("release",)
     inlines = [CodeBriefInline, ModifierGuidanceInline, SiteOfServiceInline, RelationshipInline, CodeDiagnosisInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "category":
+            # A menu of the controlled list: a typo can no longer create a new category.
+            names = CodeCategory.objects.order_by("name").values_list("name", flat=True)
+            return forms.ChoiceField(
+                label="Category",
+                choices=[("", "—"), *((name, name) for name in names)],
+                required=False,
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(CodeBrief)
@@ -285,3 +299,19 @@ def _rows_of_release_link(release, model_label: str, label: str):
         release.pk,
         label,
     )
+
+
+@admin.register(CodeCategory)
+class CodeCategoryAdmin(admin.ModelAdmin):
+    """The controlled list of code categories. A name in use stays fixed (codes store it) and cannot be deleted."""
+
+    list_display = ("name", "description", "updated_at")
+    search_fields = ("name",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("name",) if obj is not None and BillingCode.objects.filter(category=obj.name).exists() else ()
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and BillingCode.objects.filter(category=obj.name).exists():
+            return False
+        return super().has_delete_permission(request, obj)

@@ -1,6 +1,7 @@
 """The code catalogue: billing codes, their curated briefs, modifiers, places of service and
 ICD-10-CM diagnosis codes. Knows nothing of payers."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -49,6 +50,27 @@ class CodeSetRelease(TimeStampedModel):
         return self.name
 
 
+class CodeCategory(TimeStampedModel):
+    """A category codes are filed under (filters, briefs, the coverage matrix).
+
+    A controlled list curators manage in the admin, so a typo in a code's category cannot become a
+    new filter value: a code's category must be one of these names.
+    """
+
+    name = models.CharField(
+        max_length=120, unique=True, help_text="As readers see it, e.g. 'Cardiovascular / structural heart'."
+    )
+    description = models.TextField(blank=True, help_text="Which codes belong here, for curators who hesitate.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "code category"
+        verbose_name_plural = "code categories"
+
+    def __str__(self):
+        return self.name
+
+
 class BillingCode(CuratedModel):
     """A CPT or HCPCS Level II code as catalogued: descriptors, status and fee-schedule flags."""
 
@@ -67,7 +89,7 @@ class BillingCode(CuratedModel):
         max_length=120,
         blank=True,
         db_index=True,
-        help_text="Grouping used for filters, e.g. 'Cardiovascular / structural heart'.",
+        help_text="Grouping used for filters, from the code categories list (add a new one there first).",
     )
     is_add_on = models.BooleanField(
         "add-on code",
@@ -152,6 +174,19 @@ class BillingCode(CuratedModel):
     def clean(self):
         if self.code:
             self.code = self.code.strip().upper()
+        if self.category and not CodeCategory.objects.filter(name=self.category).exists():
+            raise ValidationError(
+                {"category": f"“{self.category}” is not a code category; pick one from the list or add it there first."}
+            )
+
+    @property
+    def blank_descriptor_reason(self) -> str:
+        """Why a code shows no descriptor: CPT text is AMA-licensed and never bulk-loaded; HCPCS text comes from CMS."""
+        if self.short_descriptor:
+            return ""
+        if self.system == CodeSystem.CPT:
+            return "Descriptor licensed by the AMA: not stored"
+        return "No descriptor in the loaded HCPCS release"
 
 
 class CodeBrief(ReviewedModel):

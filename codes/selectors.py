@@ -5,6 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from codes.models import (
     BillingCode,
     CodeBrief,
+    CodeCategory,
     CodeDiagnosis,
     CodeRelationship,
     DiagnosisCode,
@@ -67,7 +68,5 @@ def brief_preview(code: BillingCode) -> CodeBrief | None:
 
 
 def code_categories() -> list[str]:
-    """The categories codes are filed under, for filter menus."""
-    return list(
-        BillingCode.objects.exclude(category="").order_by("category").values_list("category", flat=True).distinct()
-    )
+    """The categories codes are filed under (the controlled list), for filter menus."""
+    return list(CodeCategory.objects.order_by("name").values_list("name", flat=True))

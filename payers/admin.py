@@ -25,6 +25,7 @@ from policyhub.admin import CuratedAdmin
 from policyhub.admin_inlines import CuratedInline
 from policyhub.admin_search import IndexedSearchMixin
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
+from policyhub.wording import counted
 
 
 class PolicyDocumentInline(CuratedInline):
@@ -42,7 +43,7 @@ def run_gap_detection(modeladmin, request, what: str, **scope):
 @admin.action(description="Check the review dates of the selected policy documents", permissions=["change"])
 def detect_gaps_of_policies(modeladmin, request, queryset):
     policy_ids = list(queryset.values_list("pk", flat=True))
-    run_gap_detection(modeladmin, request, f"{len(policy_ids)} policy documents", policy_ids=policy_ids)
+    run_gap_detection(modeladmin, request, counted(len(policy_ids), "policy document"), policy_ids=policy_ids)
 
 
 @admin.action(description="Re-check the codes and policies of the selected gaps", permissions=["change"])

@@ -3,6 +3,13 @@
 from django.db import models
 
 
+class CodeScope(models.TextChoices):
+    """Which codes a code list shows: the ones readers have something to read about, or the whole catalogue."""
+
+    WITH_CONTENT = "with_content", "Codes with a published brief or coverage"
+    ALL = "all", "All codes in the catalogue"
+
+
 class PayerKind(models.TextChoices):
     COMMERCIAL = "commercial", "Commercial"
     MEDICARE = "medicare", "Medicare"

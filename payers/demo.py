@@ -11,6 +11,7 @@ from codes.choices import RelationshipKind
 from codes.models import (
     BillingCode,
     CodeBrief,
+    CodeCategory,
     CodeRelationship,
     Modifier,
     ModifierGuidance,
@@ -49,6 +50,8 @@ def load_demo() -> dict[str, int]:
     modifiers = {m["code"]: sync(Modifier, {"code": m["code"]}, m)[0] for m in demo_content.MODIFIERS}
     places = {p["code"]: sync(PlaceOfService, {"code": p["code"]}, p)[0] for p in demo_content.PLACES_OF_SERVICE}
 
+    for name in sorted({item["category"] for item in demo_content.CODES if item["category"]}):
+        CodeCategory.objects.get_or_create(name=name)
     codes = {}
     for item in demo_content.CODES:
         code, _ = sync(

@@ -423,6 +423,9 @@ class FollowUpGap(CuratedModel):
         subject = self.code.code if self.code_id else (self.policy.number if self.policy_id else "?")
         return f"{subject}: {self.get_category_display()} ({self.get_status_display()})"
 
+    def get_absolute_url(self):
+        return reverse("gap-detail", args=[self.pk])
+
     def save(self, *args, **kwargs):
         # The resolution time follows the status, so reopening a gap (e.g. in the admin, where
         # resolved_at is read-only) cannot trip gap_open_has_no_resolved_at.

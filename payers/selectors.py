@@ -7,7 +7,7 @@ Only published content is returned: drafts never reach readers or downstream sys
 
 from datetime import date
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from codes.models import BillingCode
@@ -21,6 +21,9 @@ from payers.models import (
     Payer,
     PolicyDocument,
 )
+
+# The order gaps are worked in, wherever they are listed: most urgent priority, then soonest due (undated last).
+GAP_ORDER = (F("priority").asc(), F("due_date").asc(nulls_last=True), "pk")
 
 
 def published_coverage() -> QuerySet[CoverageCriterion]:
@@ -79,7 +82,7 @@ def code_brief_queryset() -> QuerySet[BillingCode]:
             to_attr="documentation",
         ),
         Prefetch("benchmarks", queryset=Benchmark.objects.select_related("payer"), to_attr="benchmark_rows"),
-        Prefetch("gaps", queryset=open_gaps().order_by("category", "priority", "id"), to_attr="open_gaps"),
+        Prefetch("gaps", queryset=open_gaps().order_by(*GAP_ORDER), to_attr="open_gaps"),
     )
 
 

@@ -1,5 +1,5 @@
 """Payer pages: the list of payers, one payer's policy documents and coverage by code, the coverage
-matrix (and its CSV) and the follow-up gap worklist."""
+matrix (and its CSV), the follow-up gap worklist and one gap's page."""
 
 import csv
 
@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, View
 
@@ -16,6 +17,7 @@ from payers.choices import OPEN_GAP_STATUSES, GapCategory
 from payers.filtersets import CoverageCriterionFilterSet, FollowUpGapFilterSet, PayerFilterSet
 from payers.models import Payer
 from payers.selectors import (
+    GAP_ORDER,
     coverage_in_force,
     gap_list,
     open_gap_counts_by_category,
@@ -24,6 +26,7 @@ from payers.selectors import (
     policy_document_list,
     published_coverage,
     summarise_payers,
+    tracked_payers,
 )
 from policyhub.access import ReadAccessMixin
 from policyhub.views import FilteredListView
@@ -76,6 +79,17 @@ class PayerDetailView(ReadAccessMixin, DetailView):
         )
 
 
+def coverage_filter_data(query):
+    """The coverage matrix's filters: the tracked payers until the reader picks payers (or clears them all).
+
+    The matrix and its CSV both read their filters here, so the download holds what the page shows.
+    """
+    data = query.copy()
+    if "payer" not in data and "payer_id" not in data and "filtered" not in data:
+        data.setlist("payer", list(tracked_payers().values_list("slug", flat=True)))
+    return data
+
+
 class CoverageMatrixView(FilteredListView):
     """Codes down, payers across: each cell the published criterion in force today. Payers come
     `payers_per_page` columns at a time (`?payer_page=`)."""
@@ -83,15 +97,18 @@ class CoverageMatrixView(FilteredListView):
     template_name = "pages/coverage.html"
     filterset_class = CoverageCriterionFilterSet
     filter_labels = {
+        "payer": "Payers",
         "category": "Category",
         "payer_kind": "Payer kind",
-        "payer": "Payer",
         "coverage_status": "Coverage status",
         "prior_auth": "Prior authorization",
     }
 
     # 300 payers side by side are neither readable nor quick to build.
     payers_per_page = 25
+
+    def filter_data(self):
+        return coverage_filter_data(self.request.GET)
 
     def base_queryset(self):
         return coverage_in_force(timezone.localdate())
@@ -117,6 +134,8 @@ class CoverageMatrixView(FilteredListView):
         }
         context["payers"], context["payer_page"] = payers, payer_page
         context["rows"] = [(code, [cells.get((code.pk, payer.pk)) for payer in payers]) for code in codes]
+        context["tracked_default"] = "payer" not in self.request.GET and "filtered" not in self.request.GET
+        context["csv_query"] = coverage_filter_data(self.request.GET).urlencode()
         return context
 
 
@@ -166,7 +185,9 @@ class CoverageCsvView(ReadAccessMixin, View):
     ]
 
     def get(self, request):
-        filterset = CoverageCriterionFilterSet(request.GET, queryset=coverage_in_force(timezone.localdate()))
+        filterset = CoverageCriterionFilterSet(
+            coverage_filter_data(request.GET), queryset=coverage_in_force(timezone.localdate())
+        )
         lines = self.lines(in_code_order(filterset.qs))
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="policyhub-coverage-{timezone.localdate()}.csv"'
@@ -195,7 +216,7 @@ class CoverageCsvView(ReadAccessMixin, View):
 
 
 class GapWorklistView(FilteredListView):
-    """Follow-up gaps to work on: open ones unless the reader picks statuses, soonest due first."""
+    """Follow-up gaps to work on: open ones unless the reader picks statuses, most urgent first."""
 
     template_name = "pages/gaps.html"
     filterset_class = FollowUpGapFilterSet
@@ -210,9 +231,9 @@ class GapWorklistView(FilteredListView):
         "overdue": "Overdue",
     }
     SORTS = {
+        "priority": ("Priority, then due date", GAP_ORDER),
         "due": ("Due date (soonest)", (F("due_date").asc(nulls_last=True), "priority", "pk")),
         "-due": ("Due date (latest)", (F("due_date").desc(nulls_last=True), "priority", "pk")),
-        "priority": ("Priority (highest)", ("priority", F("due_date").asc(nulls_last=True), "pk")),
     }
 
     def filter_data(self):
@@ -229,7 +250,7 @@ class GapWorklistView(FilteredListView):
         return gap_list()
 
     def get_queryset(self):
-        self.sort = self.request.GET.get("sort") if self.request.GET.get("sort") in self.SORTS else "due"
+        self.sort = self.request.GET.get("sort") if self.request.GET.get("sort") in self.SORTS else "priority"
         return super().get_queryset().order_by(*self.SORTS[self.sort][1])
 
     def get_context_data(self, **kwargs):
@@ -238,5 +259,24 @@ class GapWorklistView(FilteredListView):
             sorts=[(key, label) for key, (label, _) in self.SORTS.items()],
             today=timezone.localdate(),
             gap_chart=gap_chart(open_gap_counts_by_category()),
+            **kwargs,
+        )
+
+
+class GapDetailView(ReadAccessMixin, DetailView):
+    """One follow-up gap as readers see it: what is missing, about what, who chases it and by when."""
+
+    template_name = "pages/gap_detail.html"
+    context_object_name = "gap"
+
+    def get_queryset(self):
+        return gap_list()
+
+    def get_context_data(self, **kwargs):
+        gap = self.object
+        can_edit = self.request.user.is_staff and self.request.user.has_perm("payers.change_followupgap")
+        return super().get_context_data(
+            today=timezone.localdate(),
+            admin_url=reverse("admin:payers_followupgap_change", args=[gap.pk]) if can_edit else "",
             **kwargs,
         )

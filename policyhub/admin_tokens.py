@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from policyhub.models import ApiToken
+from policyhub.wording import counted
 
 
 class RevokedFilter(admin.SimpleListFilter):
@@ -65,4 +66,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected API tokens", permissions=["change"])
     def revoke(self, request, queryset):
         revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {revoked} API token(s); requests with them now answer 401.")
+        self.message_user(request, f"Revoked {counted(revoked, 'API token')}; requests with them now answer 401.")

@@ -143,7 +143,7 @@ class ReviewedAdmin(CuratedAdmin):
             except (PermissionDenied, ValidationError, StaleVersion) as error:
                 self.message_user(request, " ".join(error_messages(error)), messages.ERROR)
                 return HttpResponseRedirect(admin_change_url(obj))
-        self.message_user(request, f"{obj_label(result)}: {transition.label.lower()} done.", messages.SUCCESS)
+        self.message_user(request, f"{obj_label(result)} was {transition.outcome}.", messages.SUCCESS)
         return HttpResponseRedirect(admin_change_url(result))
 
     def run_transition(self, request, queryset, transition: Transition):
@@ -165,8 +165,8 @@ class ReviewedAdmin(CuratedAdmin):
         if refused:
             self.message_user(request, "Nothing was changed. " + " ".join(refused), messages.ERROR)
         else:
-            name = self.opts.verbose_name if len(items) == 1 else self.opts.verbose_name_plural
-            self.message_user(request, f"{transition.label}: {len(items)} {name} done.", messages.SUCCESS)
+            name, verb = (self.opts.verbose_name, "was") if len(items) == 1 else (self.opts.verbose_name_plural, "were")
+            self.message_user(request, f"{len(items)} {name} {verb} {transition.outcome}.", messages.SUCCESS)
         return None
 
     def _ask_for_comment(self, request, queryset, transition: Transition):

@@ -3,11 +3,12 @@
 from django.urls import path
 
 from briefs.views import OverviewView
-from payers.views import CoverageCsvView, CoverageMatrixView, GapWorklistView
+from payers.views import CoverageCsvView, CoverageMatrixView, GapDetailView, GapWorklistView
 
 urlpatterns = [
     path("", OverviewView.as_view(), name="overview"),
     path("coverage/", CoverageMatrixView.as_view(), name="coverage"),
     path("coverage/coverage.csv", CoverageCsvView.as_view(), name="coverage-csv"),
     path("gaps/", GapWorklistView.as_view(), name="gaps"),
+    path("gaps/<int:pk>/", GapDetailView.as_view(), name="gap-detail"),
 ]

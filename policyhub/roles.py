@@ -34,6 +34,7 @@ REVIEWED = ("codes.codebrief", "payers.coveragecriterion", "payers.documentation
 READABLE = (
     "codes.billingcode",
     "codes.codebrief",
+    "codes.codecategory",
     "codes.codediagnosis",
     "codes.coderelationship",
     "codes.codesetrelease",
@@ -74,13 +75,14 @@ EDITOR_DELETES = (
     "payers.benchmark",
 )
 REVIEWER_ALSO_EDITS = (
+    "codes.codecategory",
     "codes.diagnosiscode",
     "codes.modifier",
     "codes.placeofservice",
     "payers.payer",
     "briefs.cdsclient",
 )
-REVIEWER_ALSO_DELETES = ("payers.followupgap", "payers.policydocument", "briefs.payeridentifier")
+REVIEWER_ALSO_DELETES = ("codes.codecategory", "payers.followupgap", "payers.policydocument", "briefs.payeridentifier")
 
 
 def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:

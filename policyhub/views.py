@@ -58,4 +58,7 @@ class FilteredListView(ReadAccessMixin, ListView):
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(filterset=self.filterset, filter_fields=self.filter_fields, **kwargs)
+        applied = sum(1 for field in self.filter_fields if field.value() not in (None, "", [], ()))
+        return super().get_context_data(
+            filterset=self.filterset, filter_fields=self.filter_fields, active_filter_count=applied, **kwargs
+        )

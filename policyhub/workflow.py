@@ -50,6 +50,19 @@ class Transition(models.TextChoices):
     SEND_BACK = "send_back", "Send back to draft"
     RETIRE = "retire", "Retire"
 
+    @property
+    def outcome(self) -> str:
+        """What happened to an item, for "Code brief “93590” was approved and published."."""
+        return TRANSITION_OUTCOMES[self]
+
+
+TRANSITION_OUTCOMES = {
+    Transition.SUBMIT: "submitted for review",
+    Transition.APPROVE: "approved and published",
+    Transition.SEND_BACK: "sent back to draft",
+    Transition.RETIRE: "retired",
+}
+
 
 # The state each transition starts from and the one it leads to.
 TRANSITIONS = {

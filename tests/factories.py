@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from briefs.choices import AssertionChannel
 from briefs.models import CdsClient, CoverageAssertion, PayerIdentifier
 from codes.choices import CodeSystem
-from codes.models import BillingCode, CodeBrief, DiagnosisCode, Modifier, PlaceOfService
+from codes.models import BillingCode, CodeBrief, CodeCategory, DiagnosisCode, Modifier, PlaceOfService
 from payers.choices import BenchmarkMetric, GapCategory, PayerKind
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from policyhub.choices import WorkflowState
@@ -25,11 +25,18 @@ class UserFactory(factory.django.DjangoModelFactory):
 class BillingCodeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BillingCode
+        skip_postgeneration_save = True
 
     system = CodeSystem.CPT
     code = factory.Sequence(lambda n: f"{10000 + n:05d}")
     short_descriptor = factory.Sequence(lambda n: f"Procedure {n}")
     category = "Cardiovascular / structural heart"
+
+    @factory.post_generation
+    def category_on_the_list(obj, create, extracted, **kwargs):
+        # Codes are filed under categories of the controlled list; a test's category joins the list.
+        if create and obj.category:
+            CodeCategory.objects.get_or_create(name=obj.category)
 
 
 class CodeBriefFactory(factory.django.DjangoModelFactory):

@@ -94,6 +94,8 @@ class BillingCodeSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="api:code-detail", lookup_field="code")
     title = serializers.SerializerMethodField(help_text="Title of the published brief; null while there is none.")
+    # A plain string as before: the controlled list lives in the database, not in the API schema.
+    category = serializers.CharField(read_only=True, help_text="Category name; empty when none is set.")
 
     class Meta:
         model = BillingCode

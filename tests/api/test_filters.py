@@ -41,6 +41,9 @@ CASES = [
     ("code", {"has_open_gaps": "true"}, ["mitral"], ["addon"]),
     ("code", {"has_open_gaps": "false"}, ["addon", "ambulance"], ["mitral"]),
     ("code", {"ordering": "-code"}, ["ambulance", "addon", "mitral"], []),
+    # Every code here has published coverage; tests/pages/test_reader_pages.py checks the codes it leaves out.
+    ("code", {"scope": "with_content"}, ["mitral", "addon", "ambulance"], []),
+    ("code", {"scope": "all"}, ["mitral", "addon", "ambulance"], []),
     ("modifier", {"q": "kx"}, ["kx"], ["m62"]),
     ("modifier", {"level": "CPT"}, ["m62"], ["kx"]),
     ("modifier", {"status": "active"}, ["kx"], ["m62"]),
@@ -208,6 +211,7 @@ def test_ordering_sorts_and_is_stable(api_client, dataset):
         ("code", "is_add_on", "perhaps"),
         ("code", "updated_since", "yesterday"),
         ("code", "ordering", "descriptor"),
+        ("code", "scope", "everything"),
         ("coverage-criterion", "effective_on", "2024-02-30"),
         ("coverage-criterion", "updated_since", "0001-01-01T00:00:00+05:00"),
         ("coverage-criterion", "payer", "no-such-payer"),

@@ -58,3 +58,45 @@ def screenshot(page):
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     return take
+
+
+@pytest.fixture
+def screenshot_dir():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
+def reader_page(browser, live_server, django_user_model):
+    """Open a logged-in reader's page at a viewport size: `reader_page({"width": 390, "height": 844})`.
+
+    The login is a Django test client's session cookie, so tests spend their time on the pages under test.
+    """
+    from django.conf import settings
+    from django.test import Client
+
+    from policyhub.roles import VIEWER, assign_role, sync_roles
+
+    sync_roles()
+    reader = django_user_model.objects.create_user(username="reader", password="pw-reader-123")
+    assign_role(user=reader, role=VIEWER)
+    client = Client()
+    client.force_login(reader)
+    cookie = {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": live_server.url,
+    }
+    contexts = []
+
+    def open_page(viewport=LAPTOP):
+        context = browser.new_context(viewport=viewport)
+        context.add_cookies([cookie])
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from codes.models import BillingCode
+from codes.models import BillingCode, CodeCategory
 from payers.demo import load_demo
 
 pytestmark = pytest.mark.browser
@@ -30,6 +30,7 @@ BAD = (
 @pytest.fixture
 def curator_page(page, live_server, django_user_model):
     load_demo()
+    CodeCategory.objects.create(name="Transport")  # the spreadsheet files A0021 under it
     django_user_model.objects.create_superuser(username="curator", password=PASSWORD)
     page.goto(f"{live_server.url}/admin/")
     page.get_by_label("Username").fill("curator")

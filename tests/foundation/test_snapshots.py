@@ -8,7 +8,8 @@ reader or an API client sees. A deliberate change to a page or a resource regene
 then review `git diff tests/fixtures/snapshots/` before committing.
 
 Volatile parts are normalised so the comparison is the same on SQLite and PostgreSQL: timestamps,
-today's date, CSRF tokens. Ids are made deterministic by restarting the (empty) tables' sequences.
+today's date and the time of day after it (the print and download footers), CSRF tokens. Ids are
+made deterministic by restarting the (empty) tables' sequences.
 """
 
 import json
@@ -39,6 +40,7 @@ PAGE_URLS = {
 }
 
 DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
+TIME_OF_DAY = re.compile(r"<today> \d{2}:\d{2}")
 CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 
 
@@ -48,7 +50,7 @@ def normalise(text: str) -> str:
     today = timezone.localdate()
     for form in {today.isoformat(), f"{today:%b}. {today.day}, {today.year}", f"{today:%B} {today.day}, {today.year}"}:
         text = text.replace(form, "<today>")
-    return text
+    return TIME_OF_DAY.sub("<today> <hh:mm>", text)
 
 
 def restart_sequences():

@@ -107,6 +107,8 @@ def example_url(key: str, route: str, pattern: URLPattern, users: dict) -> str:
     }
     if key in examples:
         return reverse(key, kwargs=examples[key])
+    if key == "gap-detail":
+        return reverse(key, kwargs={"pk": apps.get_model("payers.FollowUpGap").objects.order_by("pk").first().pk})
     if key == "api:change-list":
         return reverse(key) + "?since=2000-01-01T00:00:00Z"
     if key.startswith("api:") and key.endswith("-detail"):

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from codes.models import BillingCode, DiagnosisCode
+from codes.models import BillingCode, CodeCategory, DiagnosisCode
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from tests.factories import (
     BenchmarkFactory,
@@ -100,6 +100,10 @@ class TestPreviewAndConfirm:
         "Cardiovascular / structural heart,0,active\n"
     )
 
+    @pytest.fixture(autouse=True)
+    def transport_category(self, db):
+        CodeCategory.objects.create(name="Transport")
+
     def test_preview_shows_the_changes_and_writes_nothing(self, demo, staff_client):
         before = BillingCode.objects.get(code="93591").long_descriptor
         preview = upload(staff_client, "codes_billingcode", self.FILE.encode(), "codes.csv")
@@ -171,6 +175,11 @@ class TestBadRowsWriteNothing:
         assert "a HCPCS Level II code is a capital letter and four digits" in str(errors[2])
         assert errors[3] == {"status": "Value 'sometimes' is not a valid choice."}
         assert not BillingCode.objects.filter(code__in=["A0021", "93599"]).exists()
+
+    def test_category_not_on_the_list(self, demo, staff_client):
+        content = b"system,code,short_descriptor,category,status\nHCPCS,A0021,Ambulance,Transprot,active\n"
+        errors = self.assert_refused(upload(staff_client, "codes_billingcode", content, "codes.csv"), "Transprot")
+        assert "“Transprot” is not a code category" in errors[1]["category"]
 
     def test_duplicate_code_in_the_file(self, demo, staff_client):
         """The second row of the same code is refused, naming the first; nothing is written."""

@@ -13,8 +13,9 @@ from tests.pages.pagetext import table_rows
 pytestmark = pytest.mark.django_db
 
 
-def listed_codes(client, query=""):
-    response = client.get(f"/codes/?{query}")
+def listed_codes(client, query="", scope="all"):
+    """The codes listed for `query`; the whole catalogue unless `scope` says otherwise (None: the page default)."""
+    response = client.get(f"/codes/?{query}" + (f"&scope={scope}" if scope else ""))
     assert response.status_code == 200
     return [row[0].split()[0] for row in table_rows(response.content, "code-list")[1:]]
 
@@ -65,10 +66,10 @@ def test_invalid_filter_value_is_reported_not_a_server_error(reader_client, demo
 def test_pagination_keeps_the_filters(reader_client, db):
     """Long results are split into pages of 50; the next-page link keeps the search."""
     BillingCodeFactory.create_batch(55, short_descriptor="Stent placement")
-    first = reader_client.get("/codes/?q=stent").content.decode()
+    first = reader_client.get("/codes/?q=stent&scope=all").content.decode()
     assert len(table_rows(first, "code-list")) == 1 + 50
-    assert 'href="?q=stent&amp;page=2"' in first
-    second = reader_client.get("/codes/?q=stent&page=2")
+    assert 'href="?q=stent&amp;scope=all&amp;page=2"' in first
+    second = reader_client.get("/codes/?q=stent&scope=all&page=2")
     assert len(table_rows(second.content, "code-list")) == 1 + 5
 
 
@@ -93,6 +94,6 @@ def test_code_index_queries_stay_constant(reader_client, db, django_assert_max_n
 def test_user_text_is_escaped_in_the_list(reader_client, db):
     """A descriptor containing markup is listed as text."""
     BillingCodeFactory(short_descriptor="<script>alert(1)</script>")
-    html = reader_client.get("/codes/").content.decode()
+    html = reader_client.get("/codes/?scope=all").content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

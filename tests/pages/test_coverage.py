@@ -115,9 +115,9 @@ def test_csv_keeps_formulas_as_text(reader_client, db):
 
 
 def test_download_link_carries_the_filters(reader_client, demo):
-    """The page's CSV link asks for the same filters the reader applied."""
-    html = reader_client.get("/coverage/?payer_kind=medicare&coverage_status=unknown").content.decode()
-    assert 'href="/coverage/coverage.csv?payer_kind=medicare&amp;coverage_status=unknown"' in html
+    """The page's CSV link asks for the same filters the reader applied, and the payers shown."""
+    html = reader_client.get("/coverage/?payer_kind=medicare&coverage_status=unknown&filtered=1").content.decode()
+    assert 'href="/coverage/coverage.csv?payer_kind=medicare&amp;coverage_status=unknown&amp;filtered=1"' in html
 
 
 def test_matrix_queries_stay_constant(reader_client, db, django_assert_max_num_queries):

@@ -205,7 +205,7 @@ class TestIdempotenceAndManualGaps:
             {"action": "detect_gaps_of_codes", "_selected_action": [code.pk]},
             follow=True,
         )
-        assert "Gap detection for 1 codes: 4 opened" in response.content.decode()
+        assert "Gap detection for 1 code: 4 opened" in response.content.decode()
         assert open_rules(code) == CODE_RULES
         assert open_rules(other) == set()
 

@@ -4,7 +4,7 @@ editing (a save based on an outdated version is refused and loses nothing)."""
 import pytest
 from django.urls import reverse
 
-from codes.models import BillingCode, CodeBrief
+from codes.models import BillingCode, CodeBrief, CodeCategory
 from payers.choices import GapPriority, GapStatus
 from payers.models import FollowUpGap
 from policyhub.choices import WorkflowState
@@ -86,6 +86,7 @@ class TestHistory:
 class TestConflicts:
     def test_second_save_on_a_stale_form_is_refused_and_nothing_is_lost(self, editor, other_editor, login):
         code = BillingCodeFactory(short_descriptor="Original", category="Cardiovascular")
+        CodeCategory.objects.create(name="Structural heart")
         first, second = login(editor), login(other_editor)
         first_form = first.get(admin_url(code, "change"))
         second_form = second.get(admin_url(code, "change"))

@@ -178,13 +178,13 @@ class TestAdmin:
     def test_button_post_runs_the_transition(self, editor, reviewer, login):
         item = CoverageCriterionFactory(state=WorkflowState.DRAFT)
         response = login(editor).post(admin_url(item, "workflow"), {"transition": "submit"}, follow=True)
-        assert "submit for review done" in messages_of(response)
+        assert f"Coverage criterion “{reload(item)}” was submitted for review." == messages_of(response)
         assert reload(item).state == WorkflowState.IN_REVIEW
 
         response = login(reviewer).post(
             admin_url(item, "workflow"), {"transition": "approve", "comment": "Matches CPB 0826"}, follow=True
         )
-        assert "approve and publish done" in messages_of(response)
+        assert messages_of(response).endswith("was approved and published.")
         item = reload(item)
         assert item.state == WorkflowState.PUBLISHED and item.reviewed_by == reviewer
 
@@ -229,7 +229,7 @@ class TestAdmin:
         response = login(reviewer).post(
             admin_url(ready, "changelist"), {"action": "workflow_approve", "_selected_action": [ready.pk]}, follow=True
         )
-        assert "1 coverage criterion done" in messages_of(response)
+        assert messages_of(response) == "1 coverage criterion was approved and published."
         assert reload(ready).state == WorkflowState.PUBLISHED
 
     def test_send_back_action_asks_for_a_comment(self, editor, reviewer, login):
