@@ -27,6 +27,7 @@ from pathlib import Path
 
 from codes.choices import CodeStatus, ReleaseKind
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import Overrides
 from codes.importers.progress import NoProgress, Progress
 from codes.importers.releases import BulkSync, ImportRun, release_import
 from codes.importers.sources import open_checked, read_lines, sha256_of
@@ -99,9 +100,11 @@ def read_order_file(
                 line=number,
             )
         order_number = int(line[ORDER])
-        if order_number <= previous:
+        if order_number != previous + 1:
+            # CMS numbers the codes 1, 2, 3, ...: a gap means lost lines, a step back shuffled ones.
             raise ImportFileError(
-                f"order number {order_number} follows {previous}: lines are out of order",
+                f"order number {order_number} follows {previous}: the numbers run one by one, so lines are "
+                + ("missing" if order_number > previous else "out of order"),
                 line=number,
                 field="order number",
             )
@@ -266,6 +269,7 @@ def import_icd10cm(
     encoding: str = "utf-8",
     user=None,
     dry_run: bool = False,
+    overrides: Overrides | None = None,
     progress_stream=None,
     limit: int | None = None,
 ) -> ImportRun:
@@ -296,12 +300,13 @@ def import_icd10cm(
         checksum=release.checksum,
         user=user,
         dry_run=dry_run,
+        overrides=overrides,
     ) as run:
         codes = BulkSync(
             run,
             DiagnosisCode,
             key=("code",),
-            fields=("short_description", "description", "is_billable", "order_number", "status"),
+            fields=("short_description", "description", "is_billable", "order_number", "status", "termination_date"),
             label="diagnosis codes",
             descriptor_fields=("short_description", "description"),
         )
@@ -316,6 +321,7 @@ def import_icd10cm(
                     "is_billable": entry.is_billable,
                     "order_number": entry.order_number,
                     "status": CodeStatus.ACTIVE,
+                    "termination_date": None,
                 },
                 line=entry.line,
             )
