@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.text import Truncator
-from import_export.admin import ImportExportMixin
 
+from codes.admin_imports import GuardedImportExportMixin
 from payers.models import (
     Benchmark,
     CoverageCriterion,
@@ -53,7 +53,7 @@ def detect_gaps_of_gaps(modeladmin, request, queryset):
 
 
 @admin.register(Payer)
-class PayerAdmin(ImportExportMixin, CuratedAdmin):
+class PayerAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [PayerResource]
     list_display = ("name", "kind", "is_national", "is_tracked", "website")
     list_filter = ("kind", "is_national", "is_tracked")
@@ -63,7 +63,7 @@ class PayerAdmin(ImportExportMixin, CuratedAdmin):
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(ImportExportMixin, CuratedAdmin):
+class PolicyDocumentAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [PolicyDocumentResource]
     list_display = (
         "number",
@@ -84,7 +84,7 @@ class PolicyDocumentAdmin(ImportExportMixin, CuratedAdmin):
 
 
 @admin.register(CoverageCriterion)
-class CoverageCriterionAdmin(ImportExportMixin, ReviewedAdmin):
+class CoverageCriterionAdmin(GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [CoverageCriterionResource]
     list_display = (
         "code",
@@ -111,7 +111,7 @@ class CoverageCriterionAdmin(ImportExportMixin, ReviewedAdmin):
 
 
 @admin.register(DocumentationRequirement)
-class DocumentationRequirementAdmin(ImportExportMixin, ReviewedAdmin):
+class DocumentationRequirementAdmin(GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [DocumentationRequirementResource]
     list_display = ("code", "payer", "kind", "short_text", "level", "purpose", "state")
     list_filter = ("state", "kind", "level", "purpose", "payer")
@@ -125,7 +125,7 @@ class DocumentationRequirementAdmin(ImportExportMixin, ReviewedAdmin):
 
 
 @admin.register(Benchmark)
-class BenchmarkAdmin(ImportExportMixin, CuratedAdmin):
+class BenchmarkAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [BenchmarkResource]
     list_display = ("code", "metric", "setting", "value", "unit", "period", "payer", "source")
     list_filter = ("metric", "setting", "period")
@@ -136,7 +136,7 @@ class BenchmarkAdmin(ImportExportMixin, CuratedAdmin):
 
 
 @admin.register(FollowUpGap)
-class FollowUpGapAdmin(ImportExportMixin, CuratedAdmin):
+class FollowUpGapAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [FollowUpGapResource]
     list_display = (
         "__str__",

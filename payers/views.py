@@ -25,6 +25,7 @@ from payers.selectors import (
     policy_document_list,
     published_coverage,
 )
+from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
 
 
@@ -111,9 +112,7 @@ class _Echo:
 
 
 def csv_safe(value) -> str:
-    # A cell starting with = + - @ runs as a formula in spreadsheet programs; a leading quote keeps it text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return formula_safe("" if value is None else str(value))
 
 
 class CoverageCsvView(LoginRequiredMixin, View):

@@ -155,6 +155,11 @@ IMPORT_MAX_TERMINATED_SHARE = float(os.environ.get("IMPORT_MAX_TERMINATED_SHARE"
 IMPORT_MAX_REWRITTEN_SHARE = float(os.environ.get("IMPORT_MAX_REWRITTEN_SHARE", "0.10"))
 IMPORT_MASS_CHANGE_MIN_ROWS = int(os.environ.get("IMPORT_MASS_CHANGE_MIN_ROWS", "10"))
 # Admin (spreadsheet) imports: refused beyond these, while the upload streams in.
+FILE_UPLOAD_HANDLERS = [
+    "policyhub.uploads.ImportSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "4000000"))
