@@ -40,14 +40,13 @@ def check_upload(upload, *, format_class, resource) -> None:
     upload.seek(0)
     try:
         if issubclass(format_class, base_formats.XLSX):
-            header = _xlsx_header(upload, name)
+            _check_xlsx(upload, name, resource)
         elif issubclass(format_class, base_formats.JSON):
-            header = _json_header(upload, name)
+            _check_json(upload, name, resource)
         else:
-            header = _csv_header(upload, name)
+            _check_csv(upload, name, resource)
     finally:
         upload.seek(0)
-    check_columns(header, resource, path=name)
 
 
 def _too_large(limit: int) -> str:
@@ -81,13 +80,14 @@ class _Lines:
             raise
 
 
-def _csv_header(upload, path) -> list[str]:
+def _check_csv(upload, path, resource) -> None:
     text = io.TextIOWrapper(upload, encoding="utf-8-sig", newline="")
     lines = _Lines(text)
     reader = csv.reader(lines)
     try:
         header = next(reader, [])
         _check_separator(header, path)
+        check_columns(header, resource, path=path)
         for values in reader:
             if lines.ended:
                 raise ImportFileError(
@@ -113,7 +113,6 @@ def _csv_header(upload, path) -> list[str]:
         raise ImportFileError(f"not a CSV table: {exc}", path=path, line=reader.line_num) from None
     finally:
         text.detach()
-    return header
 
 
 def _check_separator(header: list[str], path) -> None:
@@ -127,7 +126,7 @@ def _check_separator(header: list[str], path) -> None:
                 )
 
 
-def _xlsx_header(upload, path) -> list[str]:
+def _check_xlsx(upload, path, resource) -> None:
     from openpyxl import load_workbook
 
     try:
@@ -146,9 +145,12 @@ def _xlsx_header(upload, path) -> list[str]:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(f"not a readable XLSX workbook ({exc})", path=path) from None
-    header, cells = [], 0
+    cells = 0
+    sheet = workbook.active
+    # The sheet's own dimension can understate it; count what is really there.
+    sheet.reset_dimensions()
     try:
-        for number, values in enumerate(workbook.active.iter_rows(values_only=True), start=1):
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             cells += len(values)
             if cells > settings.IMPORT_MAX_CELLS:
                 raise ImportFileError(
@@ -159,16 +161,16 @@ def _xlsx_header(upload, path) -> list[str]:
                 )
             if number == 1:
                 header = ["" if value is None else str(value) for value in values]
+                while header and not header[-1]:
+                    header.pop()
+                check_columns(header, resource, path=path)
             elif number - 1 > settings.IMPORT_MAX_ROWS:
                 raise _too_many_rows(path, number)
     finally:
         workbook.close()
-    while header and not header[-1]:
-        header.pop()
-    return header
 
 
-def _json_header(upload, path) -> list[str]:
+def _check_json(upload, path, resource) -> None:
     try:
         rows = json.load(upload)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -177,7 +179,7 @@ def _json_header(upload, path) -> list[str]:
         raise ImportFileError("a JSON import is a list of objects, one per row", path=path)
     if len(rows) > settings.IMPORT_MAX_ROWS:
         raise _too_many_rows(path, settings.IMPORT_MAX_ROWS + 1)
-    return list(dict.fromkeys(name for row in rows for name in row))
+    check_columns(list(dict.fromkeys(name for row in rows for name in row)), resource, path=path)
 
 
 def required_columns(resource) -> list[str]:
