@@ -153,7 +153,9 @@ def test_xlsx_bomb_is_refused_before_it_is_read(demo, staff_client, settings):
     content = xlsx_bomb(3_000_000)
     assert len(content) < 1024 * 1024
     message = refused_file(staff_client, "payers_payer", content, "payers.xlsx", fmt="xlsx")
-    assert re.fullmatch(r"payers.xlsx: the workbook unpacks to 2\d\d MB, more than the 200 MB an import may be", message)
+    assert re.fullmatch(
+        r"payers.xlsx: the workbook unpacks to 2\d\d MB, more than the 200 MB an import may be", message
+    )
 
     settings.IMPORT_MAX_UNPACKED_BYTES = 10**9
     settings.IMPORT_MAX_CELLS = 10_000
