@@ -104,10 +104,9 @@ def admin_upload() -> dict:
     import tempfile
 
     from django.conf import settings
+    from django.contrib.admin import site
     from django.core.files.uploadedfile import TemporaryUploadedFile
     from import_export.formats import base_formats
-
-    from django.contrib.admin import site
 
     from codes.admin import BillingCodeAdmin
     from codes.admin_imports import check_upload
