@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from codes.choices import CodeStatus
@@ -25,7 +25,7 @@ from codes.importers.gates import (
     newer_releases,
     termination_date_for,
 )
-from codes.importers.writers import insert_rows, lock_for_import, record_history
+from codes.importers.writers import insert_rows, lock_for_import, record_history, take_import_turn
 from codes.models import CodeSetRelease
 
 BATCH_SIZE = 2000
@@ -167,7 +167,7 @@ def release_import(
     )
     try:
         with transaction.atomic():
-            _take_turn(kind)
+            take_import_turn(kind)
             run.release = CodeSetRelease.objects.filter(kind=kind, checksum=checksum).first()
             run.repeat = run.release is not None
             run.newer_release_ids = newer_releases(
@@ -206,13 +206,6 @@ def release_import(
                 raise _DryRunRollback
     except _DryRunRollback:
         pass
-
-
-def _take_turn(kind: str) -> None:
-    """Wait for any other import of the same kind to end (PostgreSQL; SQLite transactions already queue)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"policyhub import {kind}"])
 
 
 class BulkSync:
