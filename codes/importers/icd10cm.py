@@ -197,7 +197,7 @@ def read_bundled(progress: Progress | None = None) -> Iterator[DiagnosisEntry]:
         return DiagnosisEntry(order, diag.name.replace(".", ""), billable, diag.description)
 
     with open(tabular, "rb") as handle:
-        for event, element in ET.iterparse(handle, events=("start", "end")):  # noqa: S314
+        for event, element in _events(handle, tabular):
             tag = element.tag
             if event == "start":
                 parent = tags[-1] if tags else None
@@ -238,6 +238,18 @@ def read_bundled(progress: Progress | None = None) -> Iterator[DiagnosisEntry]:
                 element.clear()
                 progress.advance(handle.tell() - progress.done)
     progress.close()
+
+
+def _events(handle, path: Path):
+    """The XML's start and end events; a damaged or cut-short file is refused at its line."""
+    try:
+        yield from ET.iterparse(handle, events=("start", "end"))  # noqa: S314
+    except ET.ParseError as exc:
+        raise ImportFileError(
+            f"the tabular list is damaged or cut short ({exc.msg}); reinstall {PACKAGE}",
+            path=path,
+            line=exc.position[0],
+        ) from None
 
 
 def _extensions(element) -> dict[str, str]:

@@ -210,3 +210,16 @@ def test_two_imports_of_the_same_release_at_once(shared_data):
     second = next(output for output in outputs if "Import complete." not in output)
     assert "Already imported (release 'HCPCS 2019'" in second and "Nothing changed" in second
     assert CodeSetRelease.objects.count() == 1
+
+
+def test_bundled_release_cut_short_is_refused_at_its_line(tmp_path, monkeypatch):
+    """A damaged package copy of the tabular list (cut mid-file) is refused naming the file and line."""
+    from codes.importers import icd10cm
+
+    tabular, code_list = icd10cm.bundled_files()
+    cut_tabular = cut(tabular, tmp_path / tabular.name, keep_bytes=200_000)
+    monkeypatch.setattr(icd10cm, "bundled_files", lambda: (cut_tabular, code_list))
+    line = cut_tabular.read_bytes().count(b"\n") + 1
+
+    message = refused("import_icd10cm", "--limit", "100000", match=rf"{tabular.name}, line {line}: the tabular list")
+    assert "cut short" in message
