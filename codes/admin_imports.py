@@ -28,6 +28,7 @@ from import_export.formats import base_formats
 from import_export.forms import ImportForm
 
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import LineFeed, check_quote_closed
 
 OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 MB = 1024 * 1024
@@ -63,27 +64,9 @@ def _too_many_rows(path, row: int) -> ImportFileError:
     )
 
 
-class _Lines:
-    """Lines for csv.reader that remember whether the file ran out (a quoted field left open)."""
-
-    def __init__(self, text):
-        self.lines = iter(text)
-        self.ended = False
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        try:
-            return next(self.lines)
-        except StopIteration:
-            self.ended = True
-            raise
-
-
 def _check_csv(upload, path, resource) -> None:
     text = io.TextIOWrapper(upload, encoding="utf-8-sig", newline="")
-    lines = _Lines(text)
+    lines = LineFeed(text)
     reader = csv.reader(lines)
     try:
         header = next(reader, [])
@@ -91,12 +74,7 @@ def _check_csv(upload, path, resource) -> None:
         check_columns(header, resource, path=path)
         for values in reader:
             if lines.ended:
-                raise ImportFileError(
-                    "the file ends inside a quoted field (its closing quote is missing): is it complete?",
-                    path=path,
-                    line=reader.line_num,
-                    unit="line",
-                )
+                check_quote_closed(line=reader.line_num, path=path)
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):

@@ -8,7 +8,8 @@ gates and how a person overrides them knowingly.
 
 - truncation: the last line must end with a line end and no quoted field may still be open at the
   end of the file (`check_line_end`, `check_quote_closed`); fixed-width layouts check their own
-  record length and numbering where they read them (hcpcs.py, icd10cm.py);
+  record length and numbering where they read them (hcpcs.py, icd10cm.py); admin uploads pass the
+  same CSV check (`codes/admin_imports.py`);
 - release order: a release older than the newest one loaded for its code set is refused unless
   `--allow-older`, and even then leaves the rows of newer releases alone (`newer_releases`);
 - mass change: a release that would terminate, or give new descriptors to, more than a share of
@@ -48,6 +49,25 @@ def check_line_end(raw: bytes, *, line: int, path) -> None:
             line=line,
             path=path,
         )
+
+
+class LineFeed:
+    """Lines for csv.reader that remember whether the file ran out: a row the end of the file
+    completed, rather than a line end, was cut inside a quoted field (`check_quote_closed`)."""
+
+    def __init__(self, lines):
+        self.lines = iter(lines)
+        self.ended = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.lines)
+        except StopIteration:
+            self.ended = True
+            raise
 
 
 def check_quote_closed(*, line: int, path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codes.importers.errors import ImportFileError
-from codes.importers.gates import check_line_end, check_quote_closed
+from codes.importers.gates import LineFeed, check_line_end, check_quote_closed
 from codes.importers.progress import NoProgress, Progress
 
 READ_CHUNK = 1 << 20
@@ -126,7 +126,7 @@ def read_csv(
     for the wrong kind of file. The line number is the physical line on which the row ends, as a
     text editor shows it, even when quoted values span lines.
     """
-    source = _LineFeed(read_lines(path, encoding="utf-8", progress=progress))
+    source = LineFeed(text + "\n" for _, text in read_lines(path, encoding="utf-8", progress=progress))
     reader = csv.reader(source)
     try:
         header = next(reader)
@@ -167,25 +167,6 @@ def read_csv(
         raise ImportFileError(f"the CSV is malformed: {exc}", line=reader.line_num, path=path) from None
     if not rows:
         raise ImportFileError(f"the file has a header but no {kind} rows", path=path)
-
-
-class _LineFeed:
-    """Lines for csv.reader, remembering whether the file ran out: a row completed by the end of the
-    file rather than by a line end was cut inside a quoted field."""
-
-    def __init__(self, lines: Iterator[tuple[int, str]]):
-        self.lines = lines
-        self.ended = False
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        try:
-            return next(self.lines)[1] + "\n"
-        except StopIteration:
-            self.ended = True
-            raise
 
 
 def read_xlsx(path: Path, *, progress: Progress | None = None) -> Iterator[tuple[int, tuple[str, ...]]]:
