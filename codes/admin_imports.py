@@ -124,9 +124,11 @@ def _check_xlsx(upload, path, resource) -> None:
         workbook = load_workbook(upload, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(f"not a readable XLSX workbook ({exc})", path=path) from None
-    cells = 0
+    cells, number = 0, 0
     sheet = workbook.active
-    # The sheet's own dimension can understate it; count what is really there.
+    # The sheet's own dimension can understate it (the library's reader would then drop the rest
+    # silently): count what is really there, and refuse a sheet that is not what it claims.
+    claimed = sheet.max_row
     sheet.reset_dimensions()
     try:
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -147,6 +149,14 @@ def _check_xlsx(upload, path, resource) -> None:
                 raise _too_many_rows(path, number)
     finally:
         workbook.close()
+    if claimed is not None and number > claimed:
+        raise ImportFileError(
+            f"the sheet's recorded size is {claimed} row(s) but it holds {number} (a damaged or hand-made "
+            "file?): open it in a spreadsheet program and save it again",
+            path=path,
+            line=claimed + 1,
+            unit="row",
+        )
 
 
 def _check_json(upload, path, resource) -> None:

@@ -240,7 +240,7 @@ def read_xlsx_records(path: Path, *, progress: Progress) -> Iterator[RawRecord]:
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        cells = cells + ("",) * (len(positions) + 10 - len(cells))
+        cells = cells + ("",) * (max(positions.values()) + 1 - len(cells))
         values = {column: cells[positions[name]].strip() for name, column in XLSX_COLUMNS.items()}
         code = cells[positions["HCPC"]].rstrip()
         # A spreadsheet program may drop the three blanks before a modifier.

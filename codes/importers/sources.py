@@ -181,6 +181,8 @@ def read_xlsx(path: Path, *, progress: Progress | None = None) -> Iterator[tuple
     try:
         sheet = workbook.worksheets[0]
         progress.total = max(sheet.max_row or 1, 1)
+        # Read every row there is, not only as many as the sheet's recorded size claims.
+        sheet.reset_dimensions()
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             progress.advance()
             yield number, tuple(_cell_text(value) for value in values)

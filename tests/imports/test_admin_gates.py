@@ -185,3 +185,10 @@ def test_coverage_page_download_uses_the_same_neutralising(demo, staff_client):
     BillingCode.objects.filter(pk=code.pk).update(short_descriptor="@SUM(A1:A9)")
     body = b"".join(staff_client.get(reverse("coverage-csv")).streaming_content).decode()
     assert "'@SUM(A1:A9)" in body and ",@SUM" not in body
+
+
+def test_workbook_holding_more_rows_than_it_claims_is_refused(demo, staff_client):
+    """A sheet whose dimension says one row but holds 1,000: the library would read one and drop the
+    rest without a word; the import refuses it instead."""
+    message = refused_file(staff_client, "payers_payer", xlsx_bomb(1000), "payers.xlsx", fmt="xlsx")
+    assert message.startswith("payers.xlsx, row 2: the sheet's recorded size is 1 row(s) but it holds 1001")
