@@ -8,9 +8,12 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from import_export.admin import ImportMixin
 
+from codes.admin_imports import GuardedImportExportMixin
 from codes.models import BillingCode
 from payers.models import CoverageCriterion, Payer
 from policyhub.choices import WorkflowState
@@ -181,10 +184,19 @@ def test_formula_cells_are_neutralised_in_csv_and_xlsx_exports_and_restored_on_i
 
 
 def test_coverage_page_download_uses_the_same_neutralising(demo, staff_client):
-    code = BillingCode.objects.get(code="93590")
-    BillingCode.objects.filter(pk=code.pk).update(short_descriptor="@SUM(A1:A9)")
+    """Formulas get the apostrophe; a plain negative number does not (formula_safe, not a copy of it)."""
+    BillingCode.objects.filter(code="93590").update(short_descriptor="@SUM(A1:A9)")
+    BillingCode.objects.filter(code="93592").update(short_descriptor="-2.5")
     body = b"".join(staff_client.get(reverse("coverage-csv")).streaming_content).decode()
     assert "'@SUM(A1:A9)" in body and ",@SUM" not in body
+    assert ",-2.5," in body and "'-2.5" not in body
+
+
+def test_every_admin_with_import_buttons_runs_the_gates():
+    """An admin registered with django-import-export's mixin but not the guarded one would skip every check."""
+    importing = [model_admin for model_admin in admin.site._registry.values() if isinstance(model_admin, ImportMixin)]
+    assert BillingCode in {model_admin.model for model_admin in importing}
+    assert [type(a).__name__ for a in importing if not isinstance(a, GuardedImportExportMixin)] == []
 
 
 def test_workbook_holding_more_rows_than_it_claims_is_refused(demo, staff_client):
