@@ -1,11 +1,27 @@
 """FilterSets of the code catalogue, shared by the API and the pages."""
 
+import re
+
 import django_filters
 from django.db.models import Q
 
 from codes.choices import CodeStatus, CodeSystem, ModifierLevel, SettingType
 from codes.models import BillingCode, DiagnosisCode, Modifier, PlaceOfService
 from policyhub.filtersets import BaseFilterSet, BooleanFilter, CodeListFilter, UtcDateTimeFilter
+
+# The shapes BillingCode's code_format constraint allows: CPT (four digits and a digit, F, T or U)
+# and HCPCS Level II (a letter and four digits).
+BILLING_CODE = re.compile(r"[0-9]{4}[0-9FTU]|[A-Z][0-9]{4}")
+
+
+def as_billing_code(value: str) -> str | None:
+    """The search term as a billing code when it has a code's shape (any case), else None.
+
+    Searches of rows about codes match such a term against the code alone, exactly: by index,
+    instead of scanning every row's text for it.
+    """
+    candidate = value.strip().upper()
+    return candidate if BILLING_CODE.fullmatch(candidate) else None
 
 
 class BillingCodeFilterSet(BaseFilterSet):

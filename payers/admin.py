@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.text import Truncator
 
 from codes.admin_imports import GuardedImportExportMixin
+from codes.filtersets import as_billing_code
 from payers.models import (
     Benchmark,
     CoverageCriterion,
@@ -22,6 +23,7 @@ from payers.resources import (
 from payers.services import detect_gaps
 from policyhub.admin import CuratedAdmin
 from policyhub.admin_inlines import CuratedInline
+from policyhub.admin_search import IndexedSearchMixin
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
 
 
@@ -83,8 +85,17 @@ class PolicyDocumentAdmin(GuardedImportExportMixin, CuratedAdmin):
     actions = [detect_gaps_of_policies]
 
 
+class CodeSearchMixin(IndexedSearchMixin):
+    """Searching a billing code (93590, a0021) lists that code's rows, found by index; other terms
+    search the text fields."""
+
+    def code_search(self, queryset, term):
+        code = as_billing_code(term)
+        return queryset.filter(code__code=code) if code else None
+
+
 @admin.register(CoverageCriterion)
-class CoverageCriterionAdmin(GuardedImportExportMixin, ReviewedAdmin):
+class CoverageCriterionAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [CoverageCriterionResource]
     list_display = (
         "code",
@@ -111,7 +122,7 @@ class CoverageCriterionAdmin(GuardedImportExportMixin, ReviewedAdmin):
 
 
 @admin.register(DocumentationRequirement)
-class DocumentationRequirementAdmin(GuardedImportExportMixin, ReviewedAdmin):
+class DocumentationRequirementAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [DocumentationRequirementResource]
     list_display = ("code", "payer", "kind", "short_text", "level", "purpose", "state")
     list_filter = ("state", "kind", "level", "purpose", "payer")
@@ -125,7 +136,7 @@ class DocumentationRequirementAdmin(GuardedImportExportMixin, ReviewedAdmin):
 
 
 @admin.register(Benchmark)
-class BenchmarkAdmin(GuardedImportExportMixin, CuratedAdmin):
+class BenchmarkAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [BenchmarkResource]
     list_display = ("code", "metric", "setting", "value", "unit", "period", "payer", "source")
     list_filter = ("metric", "setting", "period")
@@ -136,7 +147,7 @@ class BenchmarkAdmin(GuardedImportExportMixin, CuratedAdmin):
 
 
 @admin.register(FollowUpGap)
-class FollowUpGapAdmin(GuardedImportExportMixin, CuratedAdmin):
+class FollowUpGapAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [FollowUpGapResource]
     list_display = (
         "__str__",

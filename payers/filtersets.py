@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
-from codes.filtersets import BillingCodeFilterSet
+from codes.filtersets import BillingCodeFilterSet, as_billing_code
 from codes.models import DiagnosisCode
 from payers.choices import (
     OPEN_GAP_STATUSES,
@@ -200,15 +200,19 @@ class CoverageCriterionFilterSet(BaseFilterSet):
         return queryset.in_force_on(value)
 
     def filter_diagnosis(self, queryset, name, value):
-        return queryset.filter(diagnosis_codes__code=DiagnosisCode.normalise(value)).distinct()
+        # No DISTINCT: a diagnosis code is linked to a criterion at most once.
+        return queryset.filter(diagnosis_codes__code=DiagnosisCode.normalise(value))
 
     def search(self, queryset, value):
+        if code := as_billing_code(value):
+            return queryset.filter(code__code=code)
+        # Payers and policies as subqueries: every condition then reads the criterion's own columns,
+        # which PostgreSQL can combine from indexes instead of scanning the joined rows.
         return queryset.filter(
-            Q(code__code__iexact=value)
-            | Q(payer__name__icontains=value)
-            | Q(policy__number__icontains=value)
-            | Q(criteria__icontains=value)
+            Q(criteria__icontains=value)
             | Q(limitations__icontains=value)
+            | Q(payer__in=Payer.objects.filter(name__icontains=value).values("pk"))
+            | Q(policy__in=PolicyDocument.objects.filter(number__icontains=value).values("pk"))
         )
 
 
@@ -232,7 +236,9 @@ class DocumentationRequirementFilterSet(BaseFilterSet):
         return queryset.filter(Q(payer__in=payers) | Q(payer__isnull=True))
 
     def search(self, queryset, value):
-        return queryset.filter(Q(code__code__iexact=value) | Q(text__icontains=value))
+        if code := as_billing_code(value):
+            return queryset.filter(code__code=code)
+        return queryset.filter(text__icontains=value)
 
 
 class BenchmarkFilterSet(BaseFilterSet):
@@ -250,7 +256,9 @@ class BenchmarkFilterSet(BaseFilterSet):
         fields = ["q", "code", "payer", "national", "metric", "setting", "period"]
 
     def search(self, queryset, value):
-        return queryset.filter(Q(code__code__iexact=value) | Q(source__icontains=value))
+        if code := as_billing_code(value):
+            return queryset.filter(code__code=code)
+        return queryset.filter(source__icontains=value)
 
 
 class FollowUpGapFilterSet(BaseFilterSet):
@@ -296,6 +304,8 @@ class FollowUpGapFilterSet(BaseFilterSet):
         return queryset.filter(overdue if value else ~overdue)
 
     def search(self, queryset, value):
+        if code := as_billing_code(value):
+            return queryset.filter(code__code=code)
         return queryset.filter(
-            Q(code__code__iexact=value) | Q(description__icontains=value) | Q(payer__name__icontains=value)
+            Q(description__icontains=value) | Q(payer__in=Payer.objects.filter(name__icontains=value).values("pk"))
         )

@@ -219,6 +219,19 @@ class CoverageCriterion(ReviewedModel):
         indexes = [
             models.Index(fields=["code", "payer"], name="coverage_code_payer_idx"),
             models.Index(fields=["updated_at", "id"], name="coverage_updated_idx"),
+            # What readers see, per payer: the payer list counts it, the payer page lists it.
+            models.Index(
+                fields=["payer", "code"],
+                condition=Q(state=WorkflowState.PUBLISHED, revision_of__isnull=True),
+                name="coverage_published_payer_idx",
+            ),
+            # Whether a code has a published criterion in force on a day, answered from the index
+            # alone (coverage matrix, code filters).
+            models.Index(
+                fields=["code", "effective_start", "effective_end"],
+                condition=Q(state=WorkflowState.PUBLISHED, revision_of__isnull=True),
+                name="coverage_published_code_idx",
+            ),
         ]
 
     def __str__(self):
@@ -400,7 +413,11 @@ class FollowUpGap(CuratedModel):
                 violation_error_message="An open gap already exists for this rule.",
             ),
         ]
-        indexes = [models.Index(fields=["status", "category"], name="gap_status_category_idx")]
+        indexes = [
+            models.Index(fields=["status", "category"], name="gap_status_category_idx"),
+            # The worklist's order (Meta.ordering): a page is read from the index, not sorted.
+            models.Index(fields=["status", "priority", "due_date", "id"], name="gap_worklist_order_idx"),
+        ]
 
     def __str__(self):
         subject = self.code.code if self.code_id else (self.policy.number if self.policy_id else "?")

@@ -7,7 +7,7 @@ Only published content is returned: drafts never reach readers or downstream sys
 
 from datetime import date
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from codes.models import BillingCode
@@ -89,14 +89,14 @@ def code_brief(code: str) -> BillingCode | None:
 
 
 def codes_with_coverage_summary() -> QuerySet[BillingCode]:
-    """Codes annotated with how many published criteria and open gaps they have (for lists)."""
+    """Codes annotated with how many published criteria and open gaps they have (for lists).
+
+    Correlated counts, computed only for the rows of the page: grouping the joins of two
+    one-to-many tables would count every code's rows before the page is cut.
+    """
     return BillingCode.objects.annotate(
-        coverage_count=Count(
-            "coverage_criteria",
-            filter=Q(coverage_criteria__state="published", coverage_criteria__revision_of__isnull=True),
-            distinct=True,
-        ),
-        open_gap_count=Count("gaps", filter=Q(gaps__status__in=OPEN_GAP_STATUSES), distinct=True),
+        coverage_count=_count_per(CoverageCriterion.objects.published().current(), "code"),
+        open_gap_count=_count_per(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES), "code"),
     )
 
 
@@ -114,16 +114,30 @@ def open_gap_counts_by_category() -> list[dict]:
     return list(open_gaps().values("category").annotate(count=Count("pk")).order_by("-count", "category"))
 
 
-def _count_per_payer(queryset: QuerySet) -> Coalesce:
-    # A correlated COUNT per payer: joining three one-to-many tables would multiply their rows.
-    counted = queryset.filter(payer=OuterRef("pk")).order_by().values("payer").annotate(n=Count("pk")).values("n")
+def _count_per(queryset: QuerySet, link: str) -> Coalesce:
+    # A correlated COUNT per outer row: joining several one-to-many tables would multiply their rows.
+    counted = queryset.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted), 0)
 
 
-def payers_with_summary() -> QuerySet[Payer]:
-    """Payers annotated with how many policy documents, published criteria and open gaps they have."""
-    return payer_list().annotate(
-        policy_count=_count_per_payer(PolicyDocument.objects.all()),
-        coverage_count=_count_per_payer(CoverageCriterion.objects.published().current()),
-        open_gap_count=_count_per_payer(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES)),
-    )
+def summarise_payers(payers: list[Payer]) -> list[Payer]:
+    """Sets `policy_count`, `coverage_count` (published criteria) and `open_gap_count` on a page
+    of payers, in three grouped queries over just those payers.
+
+    Counted after the page is cut: a payer list sorted by name would otherwise count every payer's
+    rows before choosing the page (PostgreSQL evaluates the select list before a sort).
+    """
+    keys = [payer.pk for payer in payers]
+    counts = {
+        # COUNT(*), not COUNT(id): read from the partial index of published criteria alone.
+        name: dict(queryset.filter(payer__in=keys).order_by().values_list("payer").annotate(n=Count("*")))
+        for name, queryset in (
+            ("policy_count", PolicyDocument.objects.all()),
+            ("coverage_count", CoverageCriterion.objects.published().current()),
+            ("open_gap_count", FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES)),
+        )
+    }
+    for payer in payers:
+        for name, per_payer in counts.items():
+            setattr(payer, name, per_payer.get(payer.pk, 0))
+    return payers

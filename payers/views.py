@@ -6,7 +6,7 @@ import csv
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.views.generic import DetailView, View
@@ -21,9 +21,10 @@ from payers.selectors import (
     gap_list,
     open_gap_counts_by_category,
     open_gaps,
-    payers_with_summary,
+    payer_list,
     policy_document_list,
     published_coverage,
+    summarise_payers,
 )
 from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
@@ -49,7 +50,12 @@ class PayerListView(FilteredListView):
     filter_labels = {"q": "Name", "kind": "Kind", "is_national": "National", "is_tracked": "Tracked"}
 
     def base_queryset(self):
-        return payers_with_summary()
+        return payer_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object_list"] = summarise_payers(list(context["object_list"]))
+        return context
 
 
 class PayerDetailView(LoginRequiredMixin, DetailView):
@@ -72,7 +78,8 @@ class PayerDetailView(LoginRequiredMixin, DetailView):
 
 
 class CoverageMatrixView(FilteredListView):
-    """Codes down, payers across: each cell the published criterion in force today."""
+    """Codes down, payers across: each cell the published criterion in force today. Payers come
+    `payers_per_page` columns at a time (`?payer_page=`)."""
 
     template_name = "pages/coverage.html"
     filterset_class = CoverageCriterionFilterSet
@@ -84,6 +91,9 @@ class CoverageMatrixView(FilteredListView):
         "prior_auth": "Prior authorization",
     }
 
+    # 300 payers side by side are neither readable nor quick to build.
+    payers_per_page = 25
+
     def base_queryset(self):
         return coverage_in_force(timezone.localdate())
 
@@ -92,14 +102,21 @@ class CoverageMatrixView(FilteredListView):
 
     def get_queryset(self):
         self.criteria = super().get_queryset()
-        return BillingCode.objects.filter(pk__in=self.criteria.values("code_id")).order_by("code", "system")
+        # EXISTS per code and per payer, read in index order: no pass over every matching criterion.
+        shown = Exists(self.criteria.filter(code=OuterRef("pk")))
+        return BillingCode.objects.filter(shown).order_by("code", "system")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         codes = list(context["object_list"])
-        payers = list(Payer.objects.filter(pk__in=self.criteria.values("payer_id")).order_by("name"))
-        cells = {(c.code_id, c.payer_id): c for c in self.criteria.filter(code_id__in=[code.pk for code in codes])}
-        context["payers"] = payers
+        with_criteria = Payer.objects.filter(Exists(self.criteria.filter(payer=OuterRef("pk")))).order_by("name")
+        payer_page = Paginator(with_criteria, self.payers_per_page).get_page(self.request.GET.get("payer_page"))
+        payers = list(payer_page)
+        cells = {
+            (c.code_id, c.payer_id): c
+            for c in self.criteria.filter(code_id__in=[code.pk for code in codes], payer_id__in=[p.pk for p in payers])
+        }
+        context["payers"], context["payer_page"] = payers, payer_page
         context["rows"] = [(code, [cells.get((code.pk, payer.pk)) for payer in payers]) for code in codes]
         return context
 
@@ -113,6 +130,19 @@ class _Echo:
 
 def csv_safe(value) -> str:
     return formula_safe("" if value is None else str(value))
+
+
+def in_code_order(criteria, codes_per_query: int = 500):
+    """The criteria by code, payer and newest period first, read a few hundred codes at a time.
+
+    Ordering the whole set at once makes the database sort every matching criterion before the
+    first row leaves; codes are read in index order instead, and each chunk's criteria sorted alone.
+    """
+    codes = BillingCode.objects.filter(Exists(criteria.filter(code=OuterRef("pk")))).order_by("code", "system")
+    keys = list(codes.values_list("pk", flat=True))
+    for start in range(0, len(keys), codes_per_query):
+        chunk = criteria.filter(code_id__in=keys[start : start + codes_per_query])
+        yield from chunk.order_by("code__code", "payer__name", "-effective_start")
 
 
 class CoverageCsvView(LoginRequiredMixin, View):
@@ -136,15 +166,15 @@ class CoverageCsvView(LoginRequiredMixin, View):
 
     def get(self, request):
         filterset = CoverageCriterionFilterSet(request.GET, queryset=coverage_in_force(timezone.localdate()))
-        criteria = filterset.qs.order_by("code__code", "payer__name", "-effective_start")
-        response = StreamingHttpResponse(self.lines(criteria), content_type="text/csv; charset=utf-8")
+        lines = self.lines(in_code_order(filterset.qs))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="policyhub-coverage-{timezone.localdate()}.csv"'
         return response
 
     def lines(self, criteria):
         writer = csv.writer(_Echo())
         yield writer.writerow(self.HEADER)
-        for c in criteria.iterator(chunk_size=2000):
+        for c in criteria:
             row = [
                 c.code.code,
                 c.code.system,

@@ -5,7 +5,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -24,6 +23,7 @@ from policyhub.forms import (
     versioned_form_class,
 )
 from policyhub.models import ReviewedModel
+from policyhub.paginators import CappedCountPaginator
 from policyhub.versioning import StaleVersion, field_changes
 from policyhub.workflow import (
     revert,
@@ -38,17 +38,19 @@ admin.site.site_title = "PolicyHub admin"
 admin.site.index_title = "Curate codes, payers and coverage"
 
 
-class EstimatedCountPaginator(Paginator):
-    """Avoids an exact COUNT(*) over big unfiltered tables on PostgreSQL.
+class EstimatedCountPaginator(CappedCountPaginator):
+    """Avoids an exact COUNT(*) over big tables on PostgreSQL.
 
-    The planner's estimate is good enough for "page 1 of ~2,000"; filtered lists are small and
-    counted exactly.
+    The planner's estimate is good enough for "page 1 of ~2,000": unfiltered lists read the
+    table's statistics, filtered and searched ones count exactly up to 1,000 rows and estimate
+    above (`CappedCountPaginator`): a curator pages through a few hundred rows at most.
     """
 
     EXACT_BELOW = 10_000
+    EXACT_UP_TO = 1_000
 
     @cached_property
-    def count(self):
+    def counted(self) -> tuple[int, bool]:
         query = self.object_list.query
         if connection.vendor == "postgresql" and not query.where:
             with connection.cursor() as cursor:
@@ -58,8 +60,8 @@ class EstimatedCountPaginator(Paginator):
                 )
                 row = cursor.fetchone()
             if row and row[0] >= self.EXACT_BELOW:
-                return int(row[0])
-        return super().count
+                return int(row[0]), False
+        return super().counted
 
 
 class CuratedAdmin(SimpleHistoryAdmin):

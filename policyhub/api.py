@@ -21,6 +21,8 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from policyhub.paginators import CappedCountPaginator
+
 # Part of every ETag: bump it when a representation changes shape, so clients refetch.
 REPRESENTATION_VERSION = "1"
 
@@ -82,6 +84,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
     page_size_query_description = f"Results per page (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
+    # Exact counts up to 10,000 results, the planner's estimate above (PostgreSQL).
+    django_paginator_class = CappedCountPaginator
 
 
 class SyncCursorPagination(pagination.CursorPagination):
@@ -128,7 +132,9 @@ class PageOrCursorPagination(pagination.BasePagination):
     def get_paginated_response_schema(self, schema):
         response_schema = self.pages.get_paginated_response_schema(schema)
         response_schema["required"] = ["results"]
-        response_schema["properties"]["count"]["description"] = "Total number of results; absent with `cursor`."
+        response_schema["properties"]["count"]["description"] = (
+            "Total number of results (exact up to 10,000, estimated above); absent with `cursor`."
+        )
         return response_schema
 
     def get_schema_operation_parameters(self, view):

@@ -5,15 +5,26 @@ import datetime
 
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django_filters.fields import IsoDateTimeField
 
 
 class BaseFilterSet(django_filters.FilterSet):
-    """Adds the free-text `q` parameter; subclasses define `search()`."""
+    """Adds the free-text `q` parameter; subclasses define `search()`.
+
+    django-filter makes multiple-choice filters `SELECT DISTINCT` over every column, in case the
+    field crosses a to-many relation; here only those that do cross one keep it.
+    """
 
     q = django_filters.CharFilter(method="filter_q", label="Search", help_text="Free-text search.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for filter_ in self.filters.values():
+            if filter_.distinct and not filter_.method and not crosses_to_many(self._meta.model, filter_.field_name):
+                filter_.distinct = False
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -21,6 +32,21 @@ class BaseFilterSet(django_filters.FilterSet):
 
     def search(self, queryset: QuerySet, value: str) -> QuerySet:
         raise NotImplementedError
+
+
+def crosses_to_many(model, path: str) -> bool:
+    """Whether the lookup path (`payer__slug`) follows a one-to-many or many-to-many relation."""
+    for name in path.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True  # not a field: keep django-filter's cautious default
+        if field.one_to_many or field.many_to_many:
+            return True
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return False
 
 
 class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):

@@ -17,6 +17,7 @@ from codes.models import (
     PlaceOfService,
     SiteOfService,
 )
+from policyhub.representations import date_text, links_of, time_text
 
 
 class ModifierSerializer(serializers.ModelSerializer):
@@ -125,6 +126,34 @@ class BillingCodeSerializer(serializers.ModelSerializer):
     def get_title(self, code: BillingCode) -> str | None:
         briefs = code.published_briefs
         return briefs[0].title if briefs else None
+
+    def to_representation(self, instance):
+        # The same output as the fields above, without DRF's per-field cost: syncs read the whole
+        # list (tests/api/test_fast_representations.py holds the two equal).
+        return {
+            "url": links_of(self)("api:code-detail", instance.code),
+            "code": instance.code,
+            "system": instance.system,
+            "title": self.get_title(instance),
+            "short_descriptor": instance.short_descriptor,
+            "long_descriptor": instance.long_descriptor,
+            "category": instance.category,
+            "is_add_on": instance.is_add_on,
+            "status": instance.status,
+            "effective_date": date_text(instance.effective_date),
+            "termination_date": date_text(instance.termination_date),
+            "add_date": date_text(instance.add_date),
+            "action_code": instance.action_code,
+            "coverage_code": instance.coverage_code,
+            "type_of_service": instance.type_of_service,
+            "global_days": instance.global_days,
+            "mult_proc": instance.mult_proc,
+            "bilat_surg": instance.bilat_surg,
+            "asst_surg": instance.asst_surg,
+            "co_surg": instance.co_surg,
+            "team_surg": instance.team_surg,
+            "updated_at": time_text(instance.updated_at),
+        }
 
 
 class CodeBriefTextSerializer(serializers.ModelSerializer):

@@ -7,8 +7,10 @@ Workflow fields stay out: the API only ever shows published content.
 from rest_framework import serializers
 
 from codes.api.serializers import BillingCodeSummarySerializer, DiagnosisCodeSummarySerializer
+from payers.api import fast
 from payers.choices import CRD_COVERED, CRD_PA_NEEDED
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
+from policyhub.representations import links_of
 
 
 def _distinct(values) -> list[tuple[str, str]]:
@@ -124,6 +126,10 @@ class CoverageCriterionSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def to_representation(self, instance):
+        # The same output, without DRF's per-field cost (payers/api/fast.py).
+        return fast.criterion(instance, links_of(self), with_code="code" in self.Meta.fields)
+
 
 class DocumentationRequirementSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:documentation-requirement-detail")
@@ -134,6 +140,9 @@ class DocumentationRequirementSerializer(serializers.ModelSerializer):
     class Meta:
         model = DocumentationRequirement
         fields = ["id", "url", "code", "payer", "kind", "text", "level", "purpose", "policy", "updated_at"]
+
+    def to_representation(self, instance):
+        return fast.requirement(instance, links_of(self), with_code="code" in self.Meta.fields)
 
 
 class BenchmarkSerializer(serializers.ModelSerializer):
@@ -189,3 +198,6 @@ class FollowUpGapSerializer(serializers.ModelSerializer):
             "rule",
             "updated_at",
         ]
+
+    def to_representation(self, instance):
+        return fast.gap(instance, links_of(self), with_code="code" in self.Meta.fields)

@@ -1,0 +1,229 @@
+"""`make bench-api`: PolicyHub's reads on the 1k and 1M data sets (`make bench-scale`) against floors.
+
+python -m bench.reads --small URL --large URL [--rounds 5] [--only TEXT] [--clients 16] [--seconds 10]
+
+Each data set is served by its own gunicorn (2 sync workers, `bench.reads.settings`: PolicyHub plus
+the raw-SQL floors of `bench.reads.floors` and a query counter) on 127.0.0.1. Every round sends each
+request to the 1k server, the 1M server and, where it has one, the floor on the 1M server, one
+after the other; the table shows the medians. Then 16 clients at once ask for criteria page 1 and
+its floor. The servers are stopped at the end, whatever happens.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import requests as http
+
+from bench.reads.requests import CRITERIA, CURSOR_PAGES, REQUESTS, Facts, read_facts
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+USER = PASSWORD = "bench"  # noqa: S105 - the scratch data set's own login, made by bench.scale
+GOALS = {
+    "api": "1M/1k <= 1.5 and <= 3x floor",
+    "detail": "<= 3x floor",
+    "304": "<= 50 ms and <= 0.3x the full answer",
+    "pages": "1M/1k <= 1.5",
+    "admin": "1M/1k <= 1.5",
+}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench.reads", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", required=True, help="Database URL of the 1k data set.")
+    parser.add_argument("--large", required=True, help="Database URL of the 1M data set.")
+    parser.add_argument("--rounds", type=int, default=5, help="Interleaved rounds (medians are printed).")
+    parser.add_argument("--only", help="Only requests whose label or path contains one of these (comma-separated).")
+    parser.add_argument("--clients", type=int, default=16, help="Concurrent clients of the throughput test.")
+    parser.add_argument("--seconds", type=float, default=10, help="Length of each throughput run; 0 skips it.")
+    parser.add_argument("--port", type=int, default=8150, help="The 1k server's port; the 1M server's is +1.")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def server(database_url: str, port: int):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "bench.reads.settings",
+        "DJANGO_ENV": "development",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "policyhub.wsgi",
+        "--workers=2",
+        f"--bind=127.0.0.1:{port}",
+        "--timeout=300",
+        "--log-level=warning",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own fixed command
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120  # workers import Django first: slow on a busy machine
+        while True:
+            try:
+                http.get(f"{base}/accounts/login/", timeout=30)
+                break
+            except http.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def login(base: str) -> http.Session:
+    session = http.Session()
+    session.get(f"{base}/admin/login/")
+    answer = session.post(
+        f"{base}/admin/login/",
+        data={
+            "username": USER,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            "next": "/admin/",
+        },
+        headers={"Referer": f"{base}/admin/login/"},
+        allow_redirects=False,
+    )
+    if answer.status_code != 302:
+        sys.exit(f"Could not log in as {USER!r} at {base}: run `make bench-scale` first.")
+    return session
+
+
+def prepare(session: http.Session, base: str, facts: Facts) -> None:
+    facts.etag = session.get(f"{base}{CRITERIA}").headers.get("ETag", "")
+    url = f"{base}{CRITERIA}?cursor="
+    for _ in range(CURSOR_PAGES):
+        following = session.get(url).json().get("next")
+        if not following:
+            break
+        url = following
+    facts.cursor_deep = url.removeprefix(base)
+
+
+def timed(session: http.Session, url: str, headers=None) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    answer = session.get(url, headers=headers or {}, timeout=600)
+    _ = answer.content
+    return (time.perf_counter() - started) * 1000, answer.status_code, answer.headers.get("X-Bench-Queries", "?")
+
+
+def measure(sides, requests, rounds: int) -> dict:
+    """{label index: {"small": [ms...], "large": [...], "floor": [...], "status": ..., "queries": ...}}"""
+    results = {index: {"small": [], "large": [], "floor": [], "status": {}, "queries": {}} for index in requests}
+    for round_number in range(rounds + 1):  # round 0 warms up and is not counted
+        for index, request in requests.items():
+            for side, (session, base, facts) in sides.items():
+                path, floor = request.resolve(facts)
+                headers = {"If-None-Match": facts.etag} if request.conditional else None
+                ms, status, queries = timed(session, f"{base}{path}", headers)
+                results[index]["status"][side] = status
+                results[index]["queries"][side] = queries
+                if round_number:
+                    results[index][side].append(ms)
+                if side == "large" and floor:
+                    ms, _status, _queries = timed(session, f"{base}{floor}")
+                    if round_number:
+                        results[index]["floor"].append(ms)
+        print(f"  round {round_number}/{rounds} done", file=sys.stderr, flush=True)
+    return results
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def print_table(requests, results) -> None:
+    print(
+        "\n| request | 1k ms | 1M ms | 1M / 1k | floor ms | vs floor | queries 1k / 1M | status |\n"
+        "|---|--:|--:|--:|--:|--:|--:|---|"
+    )
+    for index, request in requests.items():
+        row = results[index]
+        small, large, floor = median(row["small"]), median(row["large"]), median(row["floor"])
+        ratio = f"{large / small:.2f}" if small else "—"
+        floor_ms = f"{floor:.1f}" if floor else "—"
+        to_floor = f"{large / floor:.1f}x" if floor else "—"
+        statuses = "/".join(sorted({str(status) for status in row["status"].values()}))
+        queries = f"{row['queries'].get('small')} / {row['queries'].get('large')}"
+        print(
+            f"| {request.label.strip()} | {small:.1f} | {large:.1f} | {ratio} | {floor_ms} | {to_floor} | "
+            f"{queries} | {statuses} |"
+        )
+
+
+def throughput(session: http.Session, base: str, path: str, clients: int, seconds: float) -> tuple[float, float]:
+    """Requests per second and median latency (ms) of `clients` sessions asking for `path` at once.
+
+    The clients share the logged-in session's cookie (a login per client would time the password
+    hash) and start together.
+    """
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client():
+        own = http.Session()
+        own.cookies.update(session.cookies)
+        start.wait()
+        while time.perf_counter() < deadline:
+            ms, _status, _queries = timed(own, f"{base}{path}")
+            with lock:
+                latencies.append(ms)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    return len(latencies) / (time.perf_counter() - started), statistics.median(latencies)
+
+
+def main(argv) -> None:
+    args = parse_args(argv)
+    wanted = [text for text in (args.only or "").split(",") if text]
+    requests = {
+        index: request
+        for index, request in enumerate(REQUESTS)
+        if not wanted or any(text in f"{request.label} {request.path}" for text in wanted)
+    }
+    with ExitStack() as stack:
+        sides = {}
+        for side, url, port in (("small", args.small, args.port), ("large", args.large, args.port + 1)):
+            facts = read_facts(url)
+            base = stack.enter_context(server(url, port))
+            session = login(base)
+            prepare(session, base, facts)
+            sides[side] = (session, base, facts)
+            print(f"{side}: {url} ({facts.criteria:,} criteria, code {facts.code}) on {base}", file=sys.stderr)
+        results = measure(sides, requests, args.rounds)
+        print(f"\nPolicyHub reads, medians of {args.rounds} interleaved rounds (gunicorn, 2 sync workers)")
+        print_table(requests, results)
+        print("\nGoals: " + "; ".join(f"{group}: {goal}" for group, goal in GOALS.items()))
+        if args.seconds:
+            session, base, _facts = sides["large"]
+            app = throughput(session, base, CRITERIA, args.clients, args.seconds)
+            floor = throughput(session, base, "/bench/floor/criteria/", args.clients, args.seconds)
+            print(
+                f"\nThroughput at 1M, {args.clients} clients, {args.seconds:.0f} s each: criteria page 1 "
+                f"{app[0]:.1f} req/s (p50 {app[1]:.0f} ms); floor {floor[0]:.1f} req/s (p50 {floor[1]:.0f} ms); "
+                f"{100 * app[0] / floor[0]:.0f} % of the floor (goal >= 25 %)"
+            )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
