@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-scale bench-api serve migrate demo clean
+.PHONY: run test lint bench bench-scale bench-api bench-load serve migrate demo clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PolicyHub needs Python 3.11 or newer")'
@@ -30,6 +30,12 @@ demo: migrate
 run: demo
 	@echo "PolicyHub on http://$(HOST):$(PORT)/ (admin at /admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+# gunicorn with the checked-in gunicorn.conf.py against DATABASE_URL (default: the SQLite file).
+# DJANGO_ENV=production needs SECRET_KEY and ALLOWED_HOSTS, and `manage.py collectstatic` first.
+serve: migrate
+	@echo "PolicyHub (gunicorn) on http://$(HOST):$(PORT)/"
+	DEBUG=$${DEBUG:-false} GUNICORN_BIND=$(HOST):$(PORT) $(PY) -m gunicorn -c gunicorn.conf.py
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -56,6 +62,9 @@ bench-api: $(VENV)/.installed-test
 	  if [ -f $$extra ]; then echo "== $$extra"; \
 	    BENCH_LARGE_URL=$(SCALE_DB)_1m BENCH_SMALL_URL=$(SCALE_DB)_1k $(PY) $$extra || exit 1; fi; \
 	done
+# 32 connections for 30 s against gunicorn on 127.0.0.1 with the demo data (docs/bench.md).
+bench-load: $(VENV)/.installed-run
+	$(PY) -m bench.load $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) policyhub.sqlite3 staticfiles test-artifacts .pytest_cache

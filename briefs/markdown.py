@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.urls import reverse
 
 from briefs.sections import Brief, Missing, plain_number
+from policyhub.links import safe_url
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _LINE_START_MARKER = re.compile(r"^(\s*)([#+-])", re.MULTILINE)
@@ -196,8 +197,11 @@ def _policy(criterion) -> str:
         if value
     ]
     name = f"{cell(policy.number)} {cell(policy.title)}"
-    if policy.url:
-        name = f"[{name}]({policy.url.replace(' ', '%20').replace(')', '%29')})"
+    url = safe_url(policy.url)
+    if url:
+        name = f"[{name}]({url.replace(' ', '%20').replace(')', '%29')})"
+    elif policy.url:
+        name = f"{name} ({cell(policy.url)})"  # shown, never linked: see policyhub.links
     return name + "".join(f"; {label} {value.isoformat()}" for label, value in dates)
 
 

@@ -4,7 +4,6 @@ They show a code's catalogue facts together with payer coverage and gaps, which 
 `briefs`, above `codes` and `payers`.
 """
 
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
@@ -18,6 +17,7 @@ from payers.filtersets import CodeCoverageFilterSet, FollowUpGapFilterSet
 from payers.models import FollowUpGap, Payer
 from payers.selectors import codes_with_coverage_summary, open_gap_counts_by_category, payer_list
 from payers.views import gap_chart
+from policyhub.access import ReadAccessMixin
 from policyhub.views import FilteredListView
 
 
@@ -26,7 +26,7 @@ def can_preview_drafts(user) -> bool:
     return user.is_staff and user.has_perm("codes.change_codebrief")
 
 
-class OverviewView(LoginRequiredMixin, TemplateView):
+class OverviewView(ReadAccessMixin, TemplateView):
     template_name = "pages/overview.html"
 
     def get_context_data(self, **kwargs):
@@ -68,7 +68,7 @@ class CodeListView(FilteredListView):
         }
 
 
-class CodeBriefView(LoginRequiredMixin, TemplateView):
+class CodeBriefView(ReadAccessMixin, TemplateView):
     """The published brief of one code; editors see the pending draft instead, under a banner."""
 
     template_name = "codes/billingcode_detail.html"
@@ -86,7 +86,7 @@ class CodeBriefView(LoginRequiredMixin, TemplateView):
         )
 
 
-class CodeBriefMarkdownView(LoginRequiredMixin, View):
+class CodeBriefMarkdownView(ReadAccessMixin, View):
     """The published brief as a Markdown file (drafts are previewed on the page only)."""
 
     def get(self, request, code):

@@ -4,7 +4,6 @@ matrix (and its CSV) and the follow-up gap worklist."""
 import csv
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.http import StreamingHttpResponse
@@ -26,6 +25,7 @@ from payers.selectors import (
     published_coverage,
     summarise_payers,
 )
+from policyhub.access import ReadAccessMixin
 from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
 
@@ -58,7 +58,7 @@ class PayerListView(FilteredListView):
         return context
 
 
-class PayerDetailView(LoginRequiredMixin, DetailView):
+class PayerDetailView(ReadAccessMixin, DetailView):
     """A payer's policy documents and its published coverage by code, each list paginated on its own."""
 
     model = Payer
@@ -145,7 +145,7 @@ def in_code_order(criteria, codes_per_query: int = 500):
         yield from chunk.order_by("code__code", "payer__name", "-effective_start")
 
 
-class CoverageCsvView(LoginRequiredMixin, View):
+class CoverageCsvView(ReadAccessMixin, View):
     """Every criterion the coverage matrix shows under the same filters (all its pages), one CSV row each."""
 
     HEADER = [

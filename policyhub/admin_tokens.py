@@ -25,7 +25,7 @@ class RevokedFilter(admin.SimpleListFilter):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "is_active")
+    list_display = ("prefix", "name", "user", "created_at", "expires_at", "last_used_at", "is_active")
     list_filter = (RevokedFilter,)
     list_select_related = ("user",)
     search_fields = ("name", "prefix", "user__username")
@@ -38,11 +38,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("user", "name")
-        return ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
+            return ("user", "name", "expires_at")
+        return ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 
     def get_readonly_fields(self, request, obj=None):
-        return () if obj is None else ("user", "prefix", "created_at", "last_used_at", "revoked_at")
+        return () if obj is None else ("user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
 
     def save_model(self, request, obj, form, change):
         if not change:

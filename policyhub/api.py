@@ -49,7 +49,14 @@ class ErrorSerializer(serializers.Serializer):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, with every error body shaped as `ErrorSerializer`."""
+    """DRF's handler, with every error body shaped as `ErrorSerializer`.
+
+    A missing object is named as the API names the resource ("No code matches '99999'."), never by
+    its model class. Errors DRF does not handle (a lost database, a bug) go on to
+    `policyhub.errors`, which answers them in the same shape.
+    """
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_not_found_message(context.get("view")))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -64,6 +71,15 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         response.data = {"detail": str(detail), "code": getattr(detail, "code", "error")}
     return response
+
+
+def _not_found_message(view) -> str:
+    basename = getattr(view, "basename", None)
+    if not basename:
+        return "Not found."
+    lookup = view.kwargs.get(view.lookup_url_kwarg or view.lookup_field) if view.kwargs else None
+    noun = basename.replace("-", " ")
+    return f"No {noun} matches {lookup!r}." if lookup else f"No such {noun}."
 
 
 def _messages(value) -> list[str]:

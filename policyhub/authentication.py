@@ -14,7 +14,10 @@ from policyhub.models import ApiToken
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """`Authorization: Token <key>`; a revoked token or an inactive user is refused."""
+    """`Authorization: Token <key>`; a revoked or expired token, or an inactive user, is refused.
+
+    Reading also needs the user's role (`policyhub.access.CanRead`), checked on every request.
+    """
 
     keyword = "Token"
 
@@ -29,6 +32,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         except UnicodeDecodeError:
             raise AuthenticationFailed("Invalid token.") from None
         token = ApiToken.objects.select_related("user").filter(digest=ApiToken.hash_key(key)).first()
+        if token is not None and token.is_expired:
+            raise AuthenticationFailed("The token has expired; ask for a new one.")
         if token is None or not token.is_active:
             raise AuthenticationFailed("Invalid or revoked token.")
         if not token.user.is_active:

@@ -139,9 +139,9 @@ class ApiTokenQuerySet(models.QuerySet):
 
 
 class ApiTokenManager(models.Manager.from_queryset(ApiTokenQuerySet)):
-    def issue(self, *, user, name: str = "") -> tuple["ApiToken", str]:
+    def issue(self, *, user, name: str = "", expires_at=None) -> tuple["ApiToken", str]:
         """Create a token for `user`; returns it with its key, which is never retrievable again."""
-        token = self.model(user=user, name=name)
+        token = self.model(user=user, name=name, expires_at=expires_at)
         key = token.assign_new_key()
         token.save()
         return token, key
@@ -174,6 +174,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField("created", auto_now_add=True)
     last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False, db_index=True)
+    expires_at = models.DateTimeField(
+        "expires", null=True, blank=True, help_text="After this moment the token is refused; empty: never expires."
+    )
 
     objects = ApiTokenManager()
 
@@ -198,7 +201,11 @@ class ApiToken(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
     def revoke(self) -> None:
         if self.revoked_at is None:

@@ -1,13 +1,15 @@
 """Shared bases of the internal pages: a filtered, paginated list with its filter panel.
 
-Every page needs a login. Lists filter through the same FilterSets as the API and read through the
-selectors, so each page runs a small, fixed number of queries. The pages themselves live in their
-apps: `briefs.views` (overview, code index and brief), `payers.views` (payers, coverage, gaps).
+Every page needs the read permission (`policyhub.access`). Lists filter through the same
+FilterSets as the API and read through the selectors, so each page runs a small, fixed number of
+queries. The pages themselves live in their apps: `briefs.views` (overview, code index and
+brief), `payers.views` (payers, coverage, gaps).
 """
 
 from django import forms
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import ListView
+
+from policyhub.access import ReadAccessMixin
 
 ANY = ("", "Any")
 
@@ -34,7 +36,7 @@ def filter_fields(filterset, labels: dict[str, str], options: dict[str, list] | 
     return [form[name] for name in labels]
 
 
-class FilteredListView(LoginRequiredMixin, ListView):
+class FilteredListView(ReadAccessMixin, ListView):
     """A paginated list narrowed by the model's shared FilterSet, with the filter form beside it."""
 
     filterset_class = None

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from payers.demo import load_demo
+from policyhub.roles import VIEWER, assign_role
 from tests.factories import UserFactory
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -47,8 +48,10 @@ def demo(db):
 
 @pytest.fixture
 def reader(db):
-    """A reader who may not edit: the one reader of every test area (pages, API, snapshots)."""
-    return UserFactory(username="reader", password="pw-reader-123")
+    """A reader (the Viewer role) who may not edit: the one reader of every test area (pages, API, snapshots)."""
+    user = UserFactory(username="reader", password="pw-reader-123")
+    assign_role(user=user, role=VIEWER)
+    return user
 
 
 @pytest.fixture

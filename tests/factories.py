@@ -140,3 +140,41 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class, *args, **kwargs):
         token, _key = model_class.objects.issue(user=kwargs["user"], name=kwargs.get("name", ""))
         return token
+
+
+class AccessAttemptFactory(factory.django.DjangoModelFactory):
+    """A failed-login record of django-axes (what a lockout counts)."""
+
+    class Meta:
+        model = "axes.AccessAttempt"
+
+    username = "reader"
+    ip_address = "10.0.0.1"
+    user_agent = "pytest"
+    get_data = ""
+    post_data = "username=reader"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+    failures_since_start = 1
+
+
+class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessFailureLog"
+
+    username = "reader"
+    ip_address = "10.0.0.1"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+
+
+class AccessLogFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "axes.AccessLog"
+
+    username = "reader"
+    ip_address = "10.0.0.1"
+    user_agent = "pytest"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from policyhub.api_urls import router
+from policyhub.roles import VIEWER, assign_role
 from tests.api.helpers import RESOURCES, detail_url, keys, list_url, lookup_of
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,8 @@ def test_anonymous_detail_answers_401(anon_client, dataset):
 
 
 def test_internal_users_read_with_their_session(client, dataset):
-    """A signed-in user with no special role reads the API without a token."""
+    """A signed-in user with the Viewer role reads the API without a token."""
+    assign_role(user=dataset.curator, role=VIEWER)
     client.force_login(dataset.curator)
     response = client.get("/api/v1/codes/93590/")
     assert response.status_code == 200
@@ -126,6 +128,7 @@ def test_api_root_lists_every_resource(api_client, dataset):
 
 def test_browsable_api_renders_without_filter_form(client, dataset):
     """The browsable API works for people and leaves out the filter form (no related-table dropdowns)."""
+    assign_role(user=dataset.curator, role=VIEWER)
     client.force_login(dataset.curator)
     response = client.get("/api/v1/coverage-criteria/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200

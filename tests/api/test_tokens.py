@@ -3,11 +3,13 @@ recording their last use, and throttled one by one."""
 
 import hashlib
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from policyhub.models import ApiToken
@@ -155,3 +157,23 @@ def test_sessions_are_not_throttled(client, reader, settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_token": "1/minute"}}
     client.force_login(reader)
     assert {client.get(CODES).status_code for _ in range(3)} == {200}
+
+
+def test_expiring_token_works_until_it_expires(reader):
+    """`create_api_token --expires-in 90d` makes a token that reads until then and is refused (401) after."""
+    out, err = StringIO(), StringIO()
+    call_command("create_api_token", "reader", "--expires-in", "90d", stdout=out, stderr=err)
+    key = out.getvalue().strip()
+    token = ApiToken.objects.get(digest=ApiToken.hash_key(key))
+    assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
+    assert "valid until" in err.getvalue()
+    assert _client(key).get(CODES).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = _client(key).get(CODES)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The token has expired; ask for a new one."
+
+
+def test_expires_in_refuses_a_bad_lifetime(reader):
+    with pytest.raises(CommandError, match="expires-in"):
+        call_command("create_api_token", "reader", "--expires-in", "soon")

@@ -9,6 +9,7 @@ from codes.models import BillingCode
 from payers.choices import CoverageStatus, PriorAuth
 from payers.demo import load_demo
 from payers.models import CoverageCriterion
+from policyhub.roles import VIEWER, assign_role, sync_roles
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,8 @@ def test_reader_finds_a_code_reads_briefs_and_downloads_coverage(
     page, screenshot, live_server, demo_data, django_user_model
 ):
     """Log in, search 93592, open its brief, follow it to 93590, filter the coverage matrix and download the CSV."""
-    django_user_model.objects.create_user(username="reader", password=PASSWORD)
+    sync_roles()  # the transactional database lost the groups the migration made
+    assign_role(user=django_user_model.objects.create_user(username="reader", password=PASSWORD), role=VIEWER)
 
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url

@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "ci-" + "k3y-Z8q!R2w#T6y^U4i&O0p" * 3
+
+
+def log_in(**credentials):
+    """authenticate() as the login form calls it: with a request, which django-axes requires."""
+    return authenticate(RequestFactory().post("/accounts/login/"), **credentials)
 
 
 def ensure_admin(monkeypatch, **env):
@@ -30,7 +36,7 @@ class TestEnsureAdmin:
     def test_login_from_environment(self, monkeypatch):
         """Username and password from the environment make a superuser who can log in."""
         out = ensure_admin(monkeypatch, POLICYHUB_ADMIN_USERNAME="policy-lead", POLICYHUB_ADMIN_PASSWORD="s3cret-Pa55")
-        user = authenticate(username="policy-lead", password="s3cret-Pa55")
+        user = log_in(username="policy-lead", password="s3cret-Pa55")
         assert user is not None and user.is_staff and user.is_superuser
         assert "Created admin login 'policy-lead'" in out
         assert "s3cret-Pa55" not in out
@@ -40,7 +46,7 @@ class TestEnsureAdmin:
         out = ensure_admin(monkeypatch)
         password = re.search(r"Generated password: (\S+)", out).group(1)
         assert len(password) >= 12
-        assert authenticate(username="admin", password=password) is not None
+        assert log_in(username="admin", password=password) is not None
 
     def test_existing_login_is_reused(self, monkeypatch):
         """A second run keeps the login and its password; no second user appears."""
@@ -49,13 +55,13 @@ class TestEnsureAdmin:
         assert "exists; password unchanged" in out
         assert "Generated password" not in out
         assert get_user_model().objects.filter(username="admin").count() == 1
-        assert authenticate(username="admin", password=password) is not None
+        assert log_in(username="admin", password=password) is not None
 
     def test_password_from_environment_replaces_the_old_one(self, monkeypatch):
         """Setting POLICYHUB_ADMIN_PASSWORD for an existing login changes its password."""
         ensure_admin(monkeypatch)
         ensure_admin(monkeypatch, POLICYHUB_ADMIN_PASSWORD="n3w-Pa55word")
-        assert authenticate(username="admin", password="n3w-Pa55word") is not None
+        assert log_in(username="admin", password="n3w-Pa55word") is not None
 
     def test_empty_username_falls_back_to_admin(self, monkeypatch):
         """An empty POLICYHUB_ADMIN_USERNAME (e.g. `export POLICYHUB_ADMIN_USERNAME=`) means 'admin'."""

@@ -1,0 +1,116 @@
+"""Structured logs: every log line is one JSON object, and every request writes one.
+
+`configure_logging()` (called from settings) routes the standard library's logging, Django's and
+the libraries' included, through structlog's JSON renderer. `RequestLogMiddleware` gives each
+request an id (the client's `X-Request-ID` when it is sane, a new one otherwise), returns it in the
+response header, binds it to every line logged meanwhile, and writes one `request` line: method,
+path, status, duration, query count and user id. Errors are logged by Django (`django.request`) and
+by `policyhub.errors`, with their traceback and the same request id.
+"""
+
+import logging.config
+import re
+import time
+import uuid
+
+import structlog
+from django.db import connection
+from django.utils.functional import SimpleLazyObject, empty
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+logger = structlog.get_logger("policyhub.request")
+
+SHARED_PROCESSORS = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
+]
+
+
+def json_formatter() -> logging.Formatter:
+    """Renders any standard-library record (and its `extra` fields) as one JSON line."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+
+
+def configure_logging(level: str = "INFO") -> dict:
+    """structlog set up for JSON lines on stderr; returns the LOGGING dict for Django's settings."""
+    structlog.configure(
+        processors=[
+            *SHARED_PROCESSORS,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": json_formatter}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # 4xx answers are in each request's line already; django.request keeps only errors.
+            "django.request": {"level": "ERROR"},
+            "django.server": {"level": "WARNING"},
+        },
+    }
+
+
+def request_id_for(request) -> str:
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _user_id(request):
+    """The user's id if authentication already ran; never a query just for the log."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        user = None if user._wrapped is empty else user._wrapped
+    return getattr(user, "pk", None)
+
+
+class RequestLogMiddleware:
+    """One JSON `request` line per request, and the request id in the `X-Request-ID` header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.id = request_id_for(request)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request.id)
+        queries = 0
+
+        def count(execute, sql, params, many, context):
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request.id
+        status = response.status_code
+        logger.log(
+            logging.ERROR if status >= 500 else logging.WARNING if status >= 400 and status != 404 else logging.INFO,
+            "request",
+            method=request.method,
+            path=request.path,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            query_count=queries,
+            user_id=_user_id(request),
+        )
+        structlog.contextvars.clear_contextvars()
+        return response

@@ -1,0 +1,149 @@
+"""Errors and health as clients and load balancers see them: JSON under /api/ (404, 500, 503 with
+Retry-After while the database is down), the site's HTML error pages elsewhere, and the health checks."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from policyhub.models import ApiToken
+from policyhub.roles import VIEWER, assign_role
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+# Nothing listens on port 9 (discard) here: connecting is refused at once.
+CLOSED_DATABASE = "postgres://postgres@127.0.0.1:9/policyhub"
+
+
+@pytest.fixture
+def viewer_client(django_user_model):
+    user = django_user_model.objects.create_user("reader", password="pw-reader-123")
+    assign_role(user=user, role=VIEWER)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def test_unknown_api_url_answers_json_404(viewer_client):
+    response = viewer_client.get("/api/v1/no-such-resource/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "No API resource at /api/v1/no-such-resource/; see /api/v1/ for the list.",
+        "code": "not_found",
+    }
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("/api/v1/codes/99999/", "No code matches '99999'."),
+        ("/api/v1/payers/no-such-payer/", "No payer matches 'no-such-payer'."),
+        ("/api/v1/coverage-criteria/123456/", "No coverage criterion matches '123456'."),
+    ],
+)
+def test_missing_object_is_named_as_the_api_names_it(viewer_client, url, message):
+    """404 bodies name the resource ("code"), not the model class ("BillingCode")."""
+    response = viewer_client.get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, "code": "not_found"}
+
+
+def test_api_bug_answers_json_500(viewer_client, monkeypatch):
+    """An unexpected error in an API view still answers the documented JSON body."""
+    from payers.api.views import PayerViewSet
+
+    def broken(self, request, *args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(PayerViewSet, "list", broken)
+    response = viewer_client.get("/api/v1/payers/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error"
+
+
+def test_pages_answer_html_error_pages_in_the_site_layout(viewer_client, monkeypatch):
+    not_found = viewer_client.get("/no-such-page/")
+    assert not_found.status_code == 404
+    assert b"This page does not exist" in not_found.content and b'class="site-header"' in not_found.content
+
+    from payers.views import PayerListView
+
+    monkeypatch.setattr(PayerListView, "get", lambda self, request: 1 / 0)
+    failed = viewer_client.get("/payers/")
+    assert failed.status_code == 500
+    assert b"Something went wrong on our side" in failed.content and b"site-footer" in failed.content
+
+
+def test_health_live_and_ready_answer_without_login():
+    client = Client()
+    assert client.get("/health/live").json() == {"status": "ok"}
+    ready = client.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "checks": {"database": "ok", "migrations": "ok", "cache": "ok"}}
+    assert "no-cache" in ready["Cache-Control"]
+
+
+PROBE = """
+import json, os, django
+django.setup()
+from django.test import Client
+client = Client(raise_request_exception=False)
+out = {}
+for name, url, headers in [
+    ("ready", "/health/ready", {}),
+    ("live", "/health/live", {}),
+    ("api", "/api/v1/codes/", {"HTTP_AUTHORIZATION": "Token " + os.environ["PROBE_TOKEN"]}),
+    ("page", "/codes/", {"HTTP_COOKIE": "sessionid=some-session"}),
+]:
+    response = client.get(url, **headers)
+    out[name] = {"status": response.status_code, "body": response.content.decode(),
+                 "retry_after": response.get("Retry-After"), "type": response.get("Content-Type")}
+print(json.dumps(out))
+"""
+
+
+def test_database_outage_answers_503_json_and_ready_reports_it(django_user_model):
+    """With DATABASE_URL at a closed port: /health/ready is 503 naming the database, /health/live
+    stays 200, the API answers 503 JSON with Retry-After instead of an HTML 500, and a logged-in
+    reader's page is the site's 503 page."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "policyhub.settings",
+        "DATABASE_URL": CLOSED_DATABASE,
+        "PROBE_TOKEN": "not-checked-the-database-is-down",
+    }
+    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert out["ready"]["status"] == 503
+    ready = json.loads(out["ready"]["body"])
+    assert ready["status"] == "unavailable"
+    assert ready["checks"]["database"].startswith("unavailable")
+    assert "127.0.0.1" not in out["ready"]["body"] and "postgres" not in out["ready"]["body"]
+    assert out["live"]["status"] == 200
+
+    assert out["api"]["status"] == 503
+    assert out["api"]["type"] == "application/json"
+    assert out["api"]["retry_after"] == "10"
+    assert json.loads(out["api"]["body"])["code"] == "service_unavailable"
+
+    assert out["page"]["status"] == 503
+    assert out["page"]["type"].startswith("text/html") and out["page"]["retry_after"] == "10"
+    assert "PolicyHub cannot reach its database" in out["page"]["body"]
+
+
+def test_token_of_user_without_role_is_refused(django_user_model):
+    user = django_user_model.objects.create_user("system", password="pw-system-123")
+    _, key = ApiToken.objects.issue(user=user, name="t")
+    response = Client().get("/api/v1/codes/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"

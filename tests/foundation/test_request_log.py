@@ -1,0 +1,72 @@
+"""Structured logs: one JSON line per request (and per error, with its traceback), tagged with the
+request id that the response returns in X-Request-ID."""
+
+import io
+import json
+import logging
+
+import pytest
+import structlog
+from django.test import Client
+
+from policyhub.roles import VIEWER, assign_role
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines the console handler writes during the test."""
+    handler = next(
+        h for h in logging.getLogger().handlers if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
+    )
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
+
+    yield lines
+    handler.setStream(previous)
+
+
+@pytest.fixture
+def reader(django_user_model):
+    user = django_user_model.objects.create_user("reader", password="pw-reader-123")
+    assign_role(user=user, role=VIEWER)
+    return user
+
+
+def test_each_request_writes_one_json_line_with_its_id(reader, log_lines, demo):
+    client = Client()
+    client.force_login(reader)
+    response = client.get("/codes/93590/", HTTP_X_REQUEST_ID="lb-7f3a.42")
+    assert response["X-Request-ID"] == "lb-7f3a.42"
+    (line,) = [line for line in log_lines() if line["event"] == "request"]
+    assert line["request_id"] == "lb-7f3a.42"
+    assert (line["method"], line["path"], line["status"], line["user_id"]) == ("GET", "/codes/93590/", 200, reader.pk)
+    assert line["level"] == "info" and line["time"].endswith("Z")
+    assert line["duration_ms"] > 0 and line["query_count"] > 0
+
+
+def test_a_request_id_is_made_when_none_or_a_bad_one_is_sent(log_lines):
+    client = Client()
+    made = client.get("/health/live")["X-Request-ID"]
+    refused = client.get("/health/live", HTTP_X_REQUEST_ID='bad id"\n{}')["X-Request-ID"]
+    assert len(made) == 32 and len(refused) == 32 and made != refused
+    assert [line["request_id"] for line in log_lines() if line["event"] == "request"] == [made, refused]
+
+
+def test_an_error_logs_its_traceback_with_the_request_id(reader, log_lines, monkeypatch):
+    from payers.views import PayerListView
+
+    monkeypatch.setattr(PayerListView, "get", lambda self, request: 1 / 0)
+    client = Client(raise_request_exception=False)
+    client.force_login(reader)
+    response = client.get("/payers/", HTTP_X_REQUEST_ID="req-500")
+    assert response.status_code == 500
+    lines = [line for line in log_lines() if line.get("request_id") == "req-500"]
+    error = next(line for line in lines if line["level"] == "error" and line["event"] != "request")
+    assert "ZeroDivisionError" in json.dumps(error["exception"])
+    request_line = next(line for line in lines if line["event"] == "request")
+    assert request_line["status"] == 500 and request_line["level"] == "error"
