@@ -80,6 +80,9 @@ def bench_database(name: str, url: str, shared: Path) -> dict:
         print(line("Medicare PFS RVUs July 2024", results["rvu"]))
     else:
         print(f"  RVUs: {rvu} not found, skipped")
+    if name == "sqlite":
+        results["upload"] = run_step(url, "upload")
+        print(line(f"Admin CSV upload at the limits ({results['upload']['size_mb']} MB)", results["upload"]))
     if name == "postgresql":
         results["copy"] = run_step(url, "copy")
         results["copy"].update(verdict_lines(results["icd"]["seconds"], results["copy"]))

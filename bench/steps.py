@@ -94,7 +94,54 @@ def copy_icd() -> dict:
     return {"rows": len(rows), "read_seconds": read_seconds, **timings}
 
 
-STEPS = {"migrate": migrate, "icd": import_icd, "hcpcs": import_hcpcs, "rvu": import_rvu, "copy": copy_icd}
+def admin_upload() -> dict:
+    """An admin CSV upload at the limits (IMPORT_MAX_ROWS rows, close to IMPORT_MAX_UPLOAD_BYTES):
+    the file checks the form runs, then the library's reading of it into a table, as the preview does.
+
+    Peak RSS is the process's; the rows are not imported (django-import-export validates and saves
+    row by row, far too slow for a benchmark at this size).
+    """
+    import tempfile
+
+    from django.conf import settings
+    from django.contrib.admin import site
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+    from import_export.formats import base_formats
+
+    from codes.admin import BillingCodeAdmin
+    from codes.admin_imports import check_upload
+    from codes.models import BillingCode
+    from codes.resources import BillingCodeResource
+
+    rows = settings.IMPORT_MAX_ROWS
+    line = "HCPCS,A{0:04d},Short descriptor {0},Long descriptor of the code {0} with some words,Category,0,active\n"
+    with tempfile.TemporaryDirectory() as folder:
+        upload = TemporaryUploadedFile("codes.csv", "text/csv", 0, "utf-8", folder)
+        upload.write(b"system,code,short_descriptor,long_descriptor,category,is_add_on,status\n")
+        for number in range(rows):
+            upload.write(line.format(number % 10000).encode())
+        upload.size = upload.tell()
+        started = time.perf_counter()
+        check_upload(upload, format_class=base_formats.CSV, resource=BillingCodeResource())
+        checked = time.perf_counter() - started
+        admin = BillingCodeAdmin(BillingCode, site)
+        # What the admin does next (GuardedImportExportMixin.write_to_tmp_storage, then the library).
+        csv_format = admin.get_import_formats()[0](encoding=admin.from_encoding)
+        stored = admin.write_to_tmp_storage(upload, csv_format)
+        upload.close()
+        dataset = csv_format.create_dataset(stored.read())
+        stored.remove()
+    return {"rows": dataset.height, "size_mb": round(upload.size / 1024 / 1024, 1), "check_seconds": checked}
+
+
+STEPS = {
+    "migrate": migrate,
+    "icd": import_icd,
+    "hcpcs": import_hcpcs,
+    "rvu": import_rvu,
+    "copy": copy_icd,
+    "upload": admin_upload,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -3,8 +3,8 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
-from import_export.admin import ImportExportMixin
 
+from codes.admin_imports import GuardedImportExportMixin
 from codes.importers.releases import CREATED, DESCRIPTOR_CHANGES, TERMINATED, UPDATED, describe_counts
 from codes.models import (
     BillingCode,
@@ -64,7 +64,7 @@ class CodeBriefInline(admin.StackedInline):
         return False
 
 
-class BillingCodeAdmin(ImportExportMixin, CuratedAdmin):
+class BillingCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
     """The catalogue's side of the code page; `briefs.admin` registers it with the payer inlines."""
 
     resource_classes = [BillingCodeResource]
@@ -193,7 +193,7 @@ class DiagnosisCodeForm(forms.ModelForm):
 
 
 @admin.register(DiagnosisCode)
-class DiagnosisCodeAdmin(ImportExportMixin, CuratedAdmin):
+class DiagnosisCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [DiagnosisCodeResource]
     list_display = ("display_code", "description", "is_billable", "status", "release")
     list_filter = ("is_billable", "status")

@@ -420,6 +420,9 @@ class DiagnosisCode(CuratedModel):
     )
     order_number = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=CodeStatus.choices, default=CodeStatus.ACTIVE)
+    termination_date = models.DateField(
+        null=True, blank=True, help_text="Set when a release no longer lists the code: that release's effective date."
+    )
     release = models.ForeignKey(CodeSetRelease, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:

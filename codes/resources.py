@@ -4,7 +4,10 @@
 file was exported (its `version` column no longer matches), records who imported what (history
 user, `changed_by`, change reason naming the file), bumps the row version, and validates each row
 with the model's `full_clean()`, so a row error names its field. Foreign keys are written and read
-by their natural key (the code, the payer's slug), never by database id.
+by their natural key (the code, the payer's slug), never by database id; an unknown one, single or
+in a list, is a row error naming it. Exported cells that a spreadsheet would run as formulas are
+neutralised (`policyhub.spreadsheets`), and restored when the file comes back. Values the import
+stores differently from the file are listed in the preview (`result.coercions`).
 """
 
 from django.contrib.auth import get_user_model
@@ -13,6 +16,7 @@ from django.db import models
 from import_export import fields, resources, widgets
 
 from codes.models import BillingCode, CodeSetRelease, DiagnosisCode
+from policyhub.spreadsheets import formula_restored, formula_safe
 
 AUDIT_FIELDS = ("version", "created_at", "updated_at", "changed_by")
 
@@ -35,6 +39,21 @@ class NaturalKeyWidget(widgets.ForeignKeyWidget):
             return super().clean(value, row, **kwargs)
         except self.model.DoesNotExist:
             raise ValueError(f"No {self.model._meta.verbose_name} with {self.field} '{value}'.") from None
+
+
+class NaturalKeysWidget(widgets.ManyToManyWidget):
+    """Several related rows named by natural key; any unknown one is an error naming it, never dropped."""
+
+    def clean(self, value, row=None, **kwargs):
+        queryset = super().clean(value, row, **kwargs)
+        if not value:
+            return queryset
+        wanted = [part.strip() for part in str(value).split(self.separator) if part.strip()]
+        found = {str(key) for key in queryset.values_list(self.field, flat=True)}
+        unknown = [key for key in wanted if key not in found]
+        if unknown:
+            raise ValueError(f"No {self.model._meta.verbose_name} {', '.join(unknown)}.")
+        return queryset
 
 
 class CuratedResource(resources.ModelResource):
@@ -64,6 +83,20 @@ class CuratedResource(resources.ModelResource):
             return DateWidget
         return super().widget_from_django_field(f, default)
 
+    def import_data(self, dataset, *args, **kwargs):
+        self.coercions = []
+        result = super().import_data(dataset, *args, **kwargs)
+        result.coercions = self.coercions
+        return result
+
+    def export_field(self, field, instance, **kwargs):
+        return formula_safe(super().export_field(field, instance, **kwargs))
+
+    def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)
+        for name, value in row.items():
+            row[name] = formula_restored(value)
+
     def before_import(self, dataset, **kwargs):
         # A file of new rows has no `id` column; rows without an id are created.
         if "id" in self._meta.import_id_fields and "id" not in (dataset.headers or []):
@@ -80,6 +113,13 @@ class CuratedResource(resources.ModelResource):
             errors = exc.update_error_dict(errors)
         for name, message in self.duplicate_of_earlier_row(row, kwargs.get("row_number")).items():
             errors.setdefault(name, []).append(message)
+        # Many-to-many columns are written after the row is saved; check their keys with the others.
+        for field in self.get_import_fields():
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row:
+                try:
+                    field.clean(row, **kwargs)
+                except ValueError as exc:
+                    errors.setdefault(field.attribute, []).append(str(exc))
         if errors:
             raise ValidationError(errors)
 

@@ -1,8 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.text import Truncator
-from import_export.admin import ImportExportMixin
 
+from codes.admin_imports import GuardedImportExportMixin
 from codes.filtersets import as_billing_code
 from payers.models import (
     Benchmark,
@@ -56,7 +56,7 @@ def detect_gaps_of_gaps(modeladmin, request, queryset):
 
 
 @admin.register(Payer)
-class PayerAdmin(ImportExportMixin, CuratedAdmin):
+class PayerAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [PayerResource]
     list_display = ("name", "kind", "is_national", "is_tracked", "website")
     list_filter = ("kind", "is_national", "is_tracked")
@@ -66,7 +66,7 @@ class PayerAdmin(ImportExportMixin, CuratedAdmin):
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(ImportExportMixin, CuratedAdmin):
+class PolicyDocumentAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [PolicyDocumentResource]
     list_display = (
         "number",
@@ -96,7 +96,7 @@ class CodeSearchMixin(IndexedSearchMixin):
 
 
 @admin.register(CoverageCriterion)
-class CoverageCriterionAdmin(CodeSearchMixin, ImportExportMixin, ReviewedAdmin):
+class CoverageCriterionAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [CoverageCriterionResource]
     list_display = (
         "code",
@@ -123,7 +123,7 @@ class CoverageCriterionAdmin(CodeSearchMixin, ImportExportMixin, ReviewedAdmin):
 
 
 @admin.register(DocumentationRequirement)
-class DocumentationRequirementAdmin(CodeSearchMixin, ImportExportMixin, ReviewedAdmin):
+class DocumentationRequirementAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [DocumentationRequirementResource]
     list_display = ("code", "payer", "kind", "short_text", "level", "purpose", "state")
     list_filter = ("state", "kind", "level", "purpose", "payer")
@@ -137,7 +137,7 @@ class DocumentationRequirementAdmin(CodeSearchMixin, ImportExportMixin, Reviewed
 
 
 @admin.register(Benchmark)
-class BenchmarkAdmin(CodeSearchMixin, ImportExportMixin, CuratedAdmin):
+class BenchmarkAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [BenchmarkResource]
     list_display = ("code", "metric", "setting", "value", "unit", "period", "payer", "source")
     list_filter = ("metric", "setting", "period")
@@ -148,7 +148,7 @@ class BenchmarkAdmin(CodeSearchMixin, ImportExportMixin, CuratedAdmin):
 
 
 @admin.register(FollowUpGap)
-class FollowUpGapAdmin(CodeSearchMixin, ImportExportMixin, CuratedAdmin):
+class FollowUpGapAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [FollowUpGapResource]
     list_display = (
         "__str__",

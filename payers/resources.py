@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from import_export import fields, widgets
 
 from codes.models import BillingCode, DiagnosisCode
-from codes.resources import AUDIT_FIELDS, CuratedResource, NaturalKeyWidget
+from codes.resources import AUDIT_FIELDS, CuratedResource, NaturalKeysWidget, NaturalKeyWidget
 from payers.models import (
     Benchmark,
     CoverageCriterion,
@@ -114,6 +114,12 @@ class ReviewedResource(CuratedResource):
         super().before_save_instance(instance, row, **kwargs)
         if instance._state.adding:
             instance.state = WorkflowState.DRAFT
+        written = str(row.get("state") or "").strip()
+        if written and written.lower() not in {instance.state, instance.get_state_display().lower()}:
+            self.coercions.append(
+                f"Row {kwargs.get('row_number', '?')}: state '{written}' is stored as "
+                f"'{instance.get_state_display().lower()}': imports make drafts, which then go through review."
+            )
 
 
 class CoverageCriterionResource(ReviewedResource):
@@ -123,7 +129,7 @@ class CoverageCriterionResource(ReviewedResource):
     diagnosis_codes = fields.Field(
         attribute="diagnosis_codes",
         column_name="diagnosis_codes",
-        widget=widgets.ManyToManyWidget(DiagnosisCode, separator=" ", field="code"),
+        widget=NaturalKeysWidget(DiagnosisCode, separator=" ", field="code"),
     )
 
     class Meta(CuratedResource.Meta):

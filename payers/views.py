@@ -29,6 +29,7 @@ from payers.selectors import (
     tracked_payers,
 )
 from policyhub.access import ReadAccessMixin
+from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
 
 
@@ -147,9 +148,7 @@ class _Echo:
 
 
 def csv_safe(value) -> str:
-    # A cell starting with = + - @ runs as a formula in spreadsheet programs; a leading quote keeps it text.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return formula_safe("" if value is None else str(value))
 
 
 def in_code_order(criteria, codes_per_query: int = 500):

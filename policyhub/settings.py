@@ -190,6 +190,23 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Format classes, not dotted paths: django-import-export calls each entry.
 IMPORT_EXPORT_FORMATS = [base_formats.CSV, base_formats.XLSX, base_formats.JSON]
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Import gates (docs/imports.md): a release may terminate at most this share of its code set's
+# active rows, and give new descriptors to at most the second share, unless a person accepts it.
+# Below IMPORT_MASS_CHANGE_MIN_ROWS changed rows no release is held up (a share of a tiny set says little).
+IMPORT_MAX_TERMINATED_SHARE = float(os.environ.get("IMPORT_MAX_TERMINATED_SHARE", "0.02"))
+IMPORT_MAX_REWRITTEN_SHARE = float(os.environ.get("IMPORT_MAX_REWRITTEN_SHARE", "0.10"))
+IMPORT_MASS_CHANGE_MIN_ROWS = int(os.environ.get("IMPORT_MASS_CHANGE_MIN_ROWS", "10"))
+# Admin (spreadsheet) imports: refused beyond these, while the upload streams in.
+FILE_UPLOAD_HANDLERS = [
+    "policyhub.uploads.ImportSizeLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "4000000"))
+IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("IMPORT_MAX_UNPACKED_BYTES", str(200 * 1024 * 1024)))
 SIMPLE_HISTORY_REVERT_DISABLED = False
 
 REST_FRAMEWORK = {

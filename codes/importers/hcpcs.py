@@ -22,6 +22,7 @@ from pathlib import Path
 
 from codes.choices import CodeStatus, CodeSystem, ModifierLevel, ReleaseKind
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import Overrides
 from codes.importers.progress import NoProgress, Progress
 from codes.importers.releases import BulkSync, ImportRun, release_import
 from codes.importers.sources import is_spreadsheet, open_checked, read_csv, read_lines, read_xlsx, sha256_of
@@ -199,9 +200,11 @@ def read_fixed_width_records(path: Path, *, encoding: str, progress: Progress) -
                 line=number,
             )
         record_id = RECORD_ID.cut(line)
-        if record_id in FIRST_RECORDS and len(line) < FIRST_RECORD_LENGTH:
+        # Every record of the layout, continuations too, is padded to 320 columns (one real 2019
+        # record has 316): one shorter than the action code's column was cut.
+        if len(line) < FIRST_RECORD_LENGTH:
             raise ImportFileError(
-                f"the record is {len(line)} characters long; a type {record_id} record runs to the "
+                f"the record is {len(line)} characters long; a type {record_id or '?'} record runs to the "
                 f"{ACTION_CODE.name} in column {ACTION_CODE.end} (a truncated line?)",
                 line=number,
             )
@@ -237,7 +240,7 @@ def read_xlsx_records(path: Path, *, progress: Progress) -> Iterator[RawRecord]:
             continue
         if not any(cell.strip() for cell in cells):
             continue
-        cells = cells + ("",) * (len(positions) + 10 - len(cells))
+        cells = cells + ("",) * (max(positions.values()) + 1 - len(cells))
         values = {column: cells[positions[name]].strip() for name, column in XLSX_COLUMNS.items()}
         code = cells[positions["HCPC"]].rstrip()
         # A spreadsheet program may drop the three blanks before a modifier.
@@ -411,6 +414,7 @@ def import_hcpcs(
     encoding: str = "latin-1",
     user=None,
     dry_run: bool = False,
+    overrides: Overrides | None = None,
     progress_stream=None,
 ) -> ImportRun:
     """Load a HCPCS release file into the billing codes and modifiers; returns what it did."""
@@ -426,6 +430,7 @@ def import_hcpcs(
         checksum=sha256_of(release_file.path),
         user=user,
         dry_run=dry_run,
+        overrides=overrides,
     ) as run:
         codes = BulkSync(
             run,

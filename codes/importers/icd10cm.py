@@ -27,6 +27,7 @@ from pathlib import Path
 
 from codes.choices import CodeStatus, ReleaseKind
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import Overrides
 from codes.importers.progress import NoProgress, Progress
 from codes.importers.releases import BulkSync, ImportRun, release_import
 from codes.importers.sources import open_checked, read_lines, sha256_of
@@ -99,9 +100,11 @@ def read_order_file(
                 line=number,
             )
         order_number = int(line[ORDER])
-        if order_number <= previous:
+        if order_number != previous + 1:
+            # CMS numbers the codes 1, 2, 3, ...: a gap means lost lines, a step back shuffled ones.
             raise ImportFileError(
-                f"order number {order_number} follows {previous}: lines are out of order",
+                f"order number {order_number} follows {previous}: the numbers run one by one, so lines are "
+                + ("missing" if order_number > previous else "out of order"),
                 line=number,
                 field="order number",
             )
@@ -194,7 +197,7 @@ def read_bundled(progress: Progress | None = None) -> Iterator[DiagnosisEntry]:
         return DiagnosisEntry(order, diag.name.replace(".", ""), billable, diag.description)
 
     with open(tabular, "rb") as handle:
-        for event, element in ET.iterparse(handle, events=("start", "end")):  # noqa: S314
+        for event, element in _events(handle, tabular):
             tag = element.tag
             if event == "start":
                 parent = tags[-1] if tags else None
@@ -237,6 +240,18 @@ def read_bundled(progress: Progress | None = None) -> Iterator[DiagnosisEntry]:
     progress.close()
 
 
+def _events(handle, path: Path):
+    """The XML's start and end events; a damaged or cut-short file is refused at its line."""
+    try:
+        yield from ET.iterparse(handle, events=("start", "end"))  # noqa: S314
+    except ET.ParseError as exc:
+        raise ImportFileError(
+            f"the tabular list is damaged or cut short ({exc.msg}); reinstall {PACKAGE}",
+            path=path,
+            line=exc.position[0],
+        ) from None
+
+
 def _extensions(element) -> dict[str, str]:
     extensions: dict[str, str] = {}
     last = None
@@ -266,6 +281,7 @@ def import_icd10cm(
     encoding: str = "utf-8",
     user=None,
     dry_run: bool = False,
+    overrides: Overrides | None = None,
     progress_stream=None,
     limit: int | None = None,
 ) -> ImportRun:
@@ -296,12 +312,13 @@ def import_icd10cm(
         checksum=release.checksum,
         user=user,
         dry_run=dry_run,
+        overrides=overrides,
     ) as run:
         codes = BulkSync(
             run,
             DiagnosisCode,
             key=("code",),
-            fields=("short_description", "description", "is_billable", "order_number", "status"),
+            fields=("short_description", "description", "is_billable", "order_number", "status", "termination_date"),
             label="diagnosis codes",
             descriptor_fields=("short_description", "description"),
         )
@@ -316,6 +333,7 @@ def import_icd10cm(
                     "is_billable": entry.is_billable,
                     "order_number": entry.order_number,
                     "status": CodeStatus.ACTIVE,
+                    "termination_date": None,
                 },
                 line=entry.line,
             )

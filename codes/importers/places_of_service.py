@@ -10,6 +10,7 @@ from pathlib import Path
 
 from codes.choices import ReleaseKind, SettingType
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import Overrides
 from codes.importers.progress import Progress
 from codes.importers.releases import BulkSync, ImportRun, release_import
 from codes.importers.sources import open_checked, read_csv, sha256_of
@@ -28,7 +29,13 @@ NAME_LENGTH = PlaceOfService._meta.get_field("name").max_length
 
 
 def import_places_of_service(
-    path, *, name: str | None = None, user=None, dry_run: bool = False, progress_stream=None
+    path,
+    *,
+    name: str | None = None,
+    user=None,
+    dry_run: bool = False,
+    overrides: Overrides | None = None,
+    progress_stream=None,
 ) -> ImportRun:
     path = open_checked(path)
     progress = Progress(path.stat().st_size, label="Place of service", stream=progress_stream)
@@ -40,6 +47,7 @@ def import_places_of_service(
         checksum=sha256_of(path),
         user=user,
         dry_run=dry_run,
+        overrides=overrides,
     ) as run:
         places = BulkSync(
             run, PlaceOfService, key=("code",), fields=("name", "setting", "description"), label="places of service"

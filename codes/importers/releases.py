@@ -18,7 +18,14 @@ from django.utils import timezone
 
 from codes.choices import CodeStatus
 from codes.importers.errors import ImportFileError
-from codes.importers.writers import insert_rows, lock_for_import, record_history
+from codes.importers.gates import (
+    ImplausibleRelease,
+    Overrides,
+    mass_change_refusal,
+    newer_releases,
+    termination_date_for,
+)
+from codes.importers.writers import insert_rows, lock_for_import, record_history, take_import_turn
 from codes.models import CodeSetRelease
 
 BATCH_SIZE = 2000
@@ -71,6 +78,11 @@ class ImportRun:
     rejected: Counter = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     syncs: list["BulkSync"] = field(default_factory=list)
+    overrides: Overrides = field(default_factory=Overrides)
+    # Releases newer than this one (only with --allow-older): their rows are left as they are.
+    newer_release_ids: set[int] = field(default_factory=set)
+    # Why the real import would stop (a dry run reports it instead of stopping).
+    refusal: str | None = None
 
     @property
     def reason(self) -> str:
@@ -130,11 +142,18 @@ def release_import(
     checksum: str,
     user=None,
     dry_run: bool = False,
+    overrides: Overrides | None = None,
 ) -> Iterator[ImportRun]:
     """Run an import in one transaction and record its release with the counts.
 
     The same file imported again (same kind and checksum) reuses its release row, so an unchanged
-    release writes nothing at all. A dry run does all the work, then rolls it back.
+    release writes nothing at all. A dry run does all the work, then rolls it back. The gates
+    (`gates.py`) run before anything is kept: release order first, mass change once every row is
+    compared; a refusal rolls the transaction back.
+
+    Imports of one kind take turns (a transaction-scoped lock on PostgreSQL; SQLite's write lock
+    on SQLite): the second of two imports of the same file then finds the first's release and
+    only compares, writing nothing.
     """
     run = ImportRun(
         kind=kind,
@@ -144,26 +163,41 @@ def release_import(
         checksum=checksum,
         user=user,
         dry_run=dry_run,
+        overrides=overrides or Overrides(),
     )
     try:
         with transaction.atomic():
+            take_import_turn(kind)
             run.release = CodeSetRelease.objects.filter(kind=kind, checksum=checksum).first()
             run.repeat = run.release is not None
+            run.newer_release_ids = newer_releases(
+                kind=kind, effective_date=effective_date, checksum=checksum, overrides=run.overrides
+            )
             if not run.repeat:
-                run.release = CodeSetRelease.objects.create(
-                    kind=kind,
-                    name=name[:100],
-                    effective_date=effective_date,
-                    source_file=run.source_file,
-                    checksum=checksum,
-                    changed_by=user,
-                )
+                try:
+                    with transaction.atomic():
+                        run.release = CodeSetRelease.objects.create(
+                            kind=kind,
+                            name=name[:100],
+                            effective_date=effective_date,
+                            source_file=run.source_file,
+                            checksum=checksum,
+                            changed_by=user,
+                        )
+                except IntegrityError:
+                    raise ImportFileError(
+                        f"already imported (release '{name}', checksum {checksum[:12]}…) by an import that "
+                        "finished meanwhile; nothing was written"
+                    ) from None
             try:
                 yield run
                 for sync in run.syncs:
                     sync.finish()
             except IntegrityError as exc:
                 raise ImportFileError(f"the database refused the release: {exc}") from exc
+            run.refusal = mass_change_refusal(run, run.overrides)
+            if run.refusal and not dry_run:
+                raise ImplausibleRelease(run.refusal)
             if not run.repeat:
                 run.release.counts = run.summary()
                 run.release.changes = run.changes()
@@ -207,6 +241,10 @@ class BulkSync:
         self.defaults = defaults or {}
         self.seen: dict[tuple, int | None] = {}
         self.scope_was_empty: bool | None = None
+        # Rows of the code set active before this import: what the mass-change gate's shares are of.
+        self.active_before = 0
+        self.has_termination_date = any(f.name == "termination_date" for f in model._meta.fields)
+        self.kept_for_newer = 0
         self.unrecorded: list[int] = []
         run.syncs.append(self)
         self.pending: list[tuple[tuple, dict, dict | None]] = []
@@ -240,6 +278,11 @@ class BulkSync:
             lock_for_import(self.model)
             # A first load of a code set cannot meet rows of its own: skip looking them up.
             self.scope_was_empty = not self.model.objects.filter(**self.scope).exists()
+            if not self.scope_was_empty:
+                in_scope = self.model.objects.filter(**self.scope)
+                if self.has_status:
+                    in_scope = in_scope.exclude(status=CodeStatus.TERMINATED)
+                self.active_before = in_scope.count()
         existing = {} if self.scope_was_empty else self._existing([key for key, _, _ in batch])
         creates, created_keys, changes = [], [], {}
         stamp = {"changed_by_id": getattr(self.run.user, "pk", None)}
@@ -253,6 +296,10 @@ class BulkSync:
                 created_keys.append(key)
                 continue
             pk, values = current
+            if values.pop("release_id", None) in self.run.newer_release_ids:
+                self.kept_for_newer += 1
+                unchanged += 1
+                continue
             changed = [name for name in self.fields if name in record and values[name] != record[name]]
             if not changed:
                 unchanged += 1
@@ -267,6 +314,9 @@ class BulkSync:
             was_active = self.has_status and obj.status != CodeStatus.TERMINATED
             for name in changed:
                 setattr(obj, name, record[name])
+            if self.has_termination_date and obj.status == CodeStatus.TERMINATED and obj.termination_date is None:
+                obj.termination_date = termination_date_for(obj, self.run.effective_date)
+                changed.append("termination_date")
             self._stamp(obj, now)
             updates.append(obj)
             ends = was_active and obj.status == CodeStatus.TERMINATED
@@ -279,6 +329,10 @@ class BulkSync:
         """Write what is queued and the history of every row created. The import does this at its end."""
         self.flush()
         self._record_created()
+        if self.kept_for_newer:
+            self.run.notes.append(
+                f"{self.kept_for_newer} {self.label} last written by a newer release were left as they are."
+            )
 
     def seen_codes(self) -> set:
         """The single-field keys of every record fed so far."""
@@ -296,6 +350,7 @@ class BulkSync:
         candidates = (
             self.model.objects.filter(**(self.scope if scope is None else scope), release__isnull=False)
             .exclude(status=CodeStatus.TERMINATED)
+            .exclude(release_id__in=self.run.newer_release_ids)
             .values_list("pk", *self.key)
         )
         stale = [pk for pk, *key in candidates.iterator(chunk_size=5000) if tuple(key) not in self.seen]
@@ -304,9 +359,12 @@ class BulkSync:
             objs = list(self.model.objects.filter(pk__in=pks))
             for obj in objs:
                 obj.status = CodeStatus.TERMINATED
+                if self.has_termination_date and obj.termination_date is None:
+                    obj.termination_date = termination_date_for(obj, self.run.effective_date)
                 self._stamp(obj, now)
                 self.run.tally(self.label, TERMINATED, key=self._label_key(tuple(getattr(obj, k) for k in self.key)))
-            self._write([], objs, extra_fields=("status",))
+            extra = ("status", "termination_date") if self.has_termination_date else ("status",)
+            self._write([], objs, extra_fields=extra)
         return len(stale)
 
     def _existing(self, keys: list[tuple]) -> dict[tuple, tuple[int, dict]]:
@@ -315,9 +373,12 @@ class BulkSync:
         for position, name in enumerate(self.key):
             queryset = queryset.filter(**{f"{name}__in": {key[position] for key in keys}})
         width = len(self.key)
+        names = self.fields
+        if self.run.newer_release_ids and self.stamp_release:
+            names = (*names, "release_id")
         return {
-            tuple(row[1 : width + 1]): (row[0], dict(zip(self.fields, row[width + 1 :], strict=True)))
-            for row in queryset.values_list("pk", *self.key, *self.fields)
+            tuple(row[1 : width + 1]): (row[0], dict(zip(names, row[width + 1 :], strict=True)))
+            for row in queryset.values_list("pk", *self.key, *names)
         }
 
     def _stamp(self, obj, now) -> None:

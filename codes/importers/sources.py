@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import LineFeed, check_line_end, check_quote_closed
 from codes.importers.progress import NoProgress, Progress
 
 READ_CHUNK = 1 << 20
@@ -53,12 +54,13 @@ def read_lines(path: Path, *, encoding: str, progress: Progress | None = None) -
 
     CMS fixed-width files are ISO-8859-1, where every byte is some character, so a file saved as
     UTF-8 would load as mojibake without complaint: a line that is valid UTF-8 with non-ASCII
-    characters is refused when ISO-8859-1 is expected.
+    characters is refused when ISO-8859-1 is expected. The last line must end with a line end
+    (the truncation gate): it is checked before that line is handed on.
     """
     progress = progress or NoProgress()
     expects_latin1 = encoding.lower().replace("_", "-") in {"latin-1", "latin1", "iso-8859-1", "iso8859-1"}
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in _numbered_lines(handle, path):
             progress.advance(len(raw))
             if number == 1 and raw.startswith(UTF16_BOMS):
                 raise ImportFileError("the file is UTF-16 encoded; expected plain text", line=1, path=path)
@@ -91,6 +93,18 @@ def read_lines(path: Path, *, encoding: str, progress: Progress | None = None) -
             yield number, text
 
 
+def _numbered_lines(handle, path) -> Iterator[tuple[int, bytes]]:
+    """(number, raw line) of a binary file, one line behind, so the last is checked before it is used."""
+    held = None
+    for number, raw in enumerate(handle, start=1):
+        if held is not None:
+            yield held
+        held = (number, raw)
+    if held is not None:
+        check_line_end(held[1], line=held[0], path=path)
+        yield held
+
+
 def _is_utf8(raw: bytes) -> bool:
     try:
         raw.decode("utf-8")
@@ -112,8 +126,8 @@ def read_csv(
     for the wrong kind of file. The line number is the physical line on which the row ends, as a
     text editor shows it, even when quoted values span lines.
     """
-    lines = (text + "\n" for _, text in read_lines(path, encoding="utf-8", progress=progress))
-    reader = csv.reader(lines)
+    source = LineFeed(text + "\n" for _, text in read_lines(path, encoding="utf-8", progress=progress))
+    reader = csv.reader(source)
     try:
         header = next(reader)
     except StopIteration:
@@ -144,6 +158,9 @@ def read_csv(
                     line=reader.line_num,
                     path=path,
                 )
+            if source.ended:
+                # The reader asked for more lines to close a quoted field, and the file had none.
+                check_quote_closed(line=reader.line_num, path=path)
             rows += 1
             yield reader.line_num, {name: value.strip() for name, value in zip(header, values, strict=True)}
     except csv.Error as exc:
@@ -164,6 +181,8 @@ def read_xlsx(path: Path, *, progress: Progress | None = None) -> Iterator[tuple
     try:
         sheet = workbook.worksheets[0]
         progress.total = max(sheet.max_row or 1, 1)
+        # Read every row there is, not only as many as the sheet's recorded size claims.
+        sheet.reset_dimensions()
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
             progress.advance()
             yield number, tuple(_cell_text(value) for value in values)

@@ -132,6 +132,14 @@ def lock_for_import(model) -> None:
             cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN EXCLUSIVE MODE")
 
 
+def take_import_turn(kind: str) -> None:
+    """Wait until no other import of the same kind of release is running, for the rest of the
+    transaction (PostgreSQL; SQLite transactions queue at BEGIN already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"policyhub import {kind}"])
+
+
 def _allocate_ids(table: str, column: str, count: int) -> list[int]:
     """`count` unused, consecutive primary keys, for a table `lock_for_import` has locked."""
     with connection.cursor() as cursor:

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from codes.choices import ReleaseKind
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import Overrides
 from codes.importers.progress import Progress
 from codes.importers.releases import BulkSync, ImportRun, release_import
 from codes.importers.sources import open_checked, read_csv, sha256_of
@@ -121,7 +122,9 @@ def read_mcd_rows(path: Path, *, progress: Progress) -> Iterator[McdRow]:
         )
 
 
-def import_coverage_database(path, *, user=None, dry_run: bool = False, progress_stream=None) -> ImportRun:
+def import_coverage_database(
+    path, *, user=None, dry_run: bool = False, overrides: Overrides | None = None, progress_stream=None
+) -> ImportRun:
     """Load MCD document metadata as the MAC payers' policy documents, one row per version."""
     path = open_checked(path)
     progress = Progress(path.stat().st_size, label="MCD", stream=progress_stream)
@@ -133,6 +136,7 @@ def import_coverage_database(path, *, user=None, dry_run: bool = False, progress
         checksum=sha256_of(path),
         user=user,
         dry_run=dry_run,
+        overrides=overrides,
     ) as run:
         payers = BulkSync(run, Payer, key=("name",), fields=(), label="payers")
         documents = BulkSync(

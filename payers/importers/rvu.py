@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codes.choices import CodeSystem, ReleaseKind
 from codes.importers.errors import ImportFileError
+from codes.importers.gates import Overrides
 from codes.importers.progress import Progress
 from codes.importers.releases import BATCH_SIZE, BulkSync, ImportRun, release_import
 from codes.importers.sources import open_checked, read_csv, sha256_of
@@ -150,7 +151,9 @@ UNITS = {
 }
 
 
-def import_rvu(path, *, user=None, dry_run: bool = False, progress_stream=None) -> ImportRun:
+def import_rvu(
+    path, *, user=None, dry_run: bool = False, overrides: Overrides | None = None, progress_stream=None
+) -> ImportRun:
     """Load a PFS RVU file as national benchmarks and fee-schedule flags on the codes."""
     path = open_checked(path)
     progress = Progress(path.stat().st_size, label="PFS RVU", stream=progress_stream)
@@ -164,6 +167,7 @@ def import_rvu(path, *, user=None, dry_run: bool = False, progress_stream=None) 
         checksum=sha256_of(path),
         user=user,
         dry_run=dry_run,
+        overrides=overrides,
     ) as run:
         codes = {
             system: BulkSync(

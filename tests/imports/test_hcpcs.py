@@ -184,7 +184,7 @@ DISCLAIMER_LINES = 6  # the first record is line 7
 )
 def test_bad_input_is_refused_with_its_line_and_leaves_the_database_unchanged(fixtures_dir, tmp_path, case, expected):
     """Each kind of broken file fails with the line (and field) at fault; nothing is written."""
-    run("import_hcpcs", fixtures_dir / FIXTURE_2031)
+    run("import_hcpcs", fixtures_dir / FIXTURE_2030)
     lines = lines_of(fixtures_dir / FIXTURE_2030)
     first = DISCLAIMER_LINES  # index of line 7
     a0021, a4206, j7100_more = first + 5, first + 6, first + 9

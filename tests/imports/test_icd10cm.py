@@ -91,7 +91,7 @@ def test_bad_order_file_is_refused_with_its_line(tmp_path, fixtures_dir, lines, 
     """Broken order files fail with the line and field at fault and change nothing."""
     run("import_icd10cm", fixtures_dir / "icd10cm_order_2030.txt")
     path = tmp_path / "icd10cm_order_2031.txt"
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     before = snapshot()
     with pytest.raises(CommandError, match=expected):
         run("import_icd10cm", path)
@@ -101,7 +101,7 @@ def test_bad_order_file_is_refused_with_its_line(tmp_path, fixtures_dir, lines, 
 def test_non_utf8_order_file_names_the_byte(tmp_path):
     """An order file in another encoding is refused with the line and column of the first bad byte."""
     path = tmp_path / "icd10cm_order_2031.txt"
-    path.write_bytes(order_line(1, "A00", 0, "Cholera", "Choléra").encode("latin-1"))
+    path.write_bytes((order_line(1, "A00", 0, "Cholera", "Choléra") + "\n").encode("latin-1"))
     with pytest.raises(CommandError, match=r"line 1: byte 0xE9 at column \d+ is not valid utf-8"):
         run("import_icd10cm", path)
     assert DiagnosisCode.objects.count() == 0

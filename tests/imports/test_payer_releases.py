@@ -154,10 +154,10 @@ def test_mcd_bad_dates_are_refused(tmp_path, fixtures_dir):
     """A date that does not parse, or a retirement before the effective date, names line and field."""
     lines = (fixtures_dir / "medicare_coverage_documents_fixture.csv").read_text(encoding="utf-8").splitlines()
     path = tmp_path / "mcd.csv"
-    path.write_text("\n".join([lines[0], lines[1].replace("01/01/2025", "2025-13-01")]), encoding="utf-8")
+    path.write_text("\n".join([lines[0], lines[1].replace("01/01/2025", "2025-13-01"), ""]), encoding="utf-8")
     with pytest.raises(CommandError, match=r"line 2, field 'effective_date': '2025-13-01' is not a date"):
         run("import_mcd", path)
-    path.write_text("\n".join([lines[0], lines[2].replace("N/A", "01/01/2020")]), encoding="utf-8")
+    path.write_text("\n".join([lines[0], lines[2].replace("N/A", "01/01/2020"), ""]), encoding="utf-8")
     with pytest.raises(CommandError, match=r"line 2, field 'retirement_date': the document retires"):
         run("import_mcd", path)
     assert PolicyDocument.objects.count() == 0 and Payer.objects.count() == 0

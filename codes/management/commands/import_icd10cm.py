@@ -24,7 +24,6 @@ class Command(ImportCommand):
             effective_date=options["effective_date"],
             encoding=options["encoding"],
             user=user,
-            dry_run=options["dry_run"],
-            progress_stream=self.stderr,
+            **self.import_options(options),
             limit=options["limit"],
         )

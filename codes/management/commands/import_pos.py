@@ -13,6 +13,4 @@ class Command(ImportCommand):
         super().add_arguments(parser)
 
     def run_import(self, path, options, user):
-        return import_places_of_service(
-            path, name=options["name"], user=user, dry_run=options["dry_run"], progress_stream=self.stderr
-        )
+        return import_places_of_service(path, name=options["name"], user=user, **self.import_options(options))

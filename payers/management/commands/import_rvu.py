@@ -15,4 +15,4 @@ class Command(ImportCommand):
         super().add_arguments(parser)
 
     def run_import(self, path, options, user):
-        return import_rvu(path, user=user, dry_run=options["dry_run"], progress_stream=self.stderr)
+        return import_rvu(path, user=user, **self.import_options(options))
