@@ -22,6 +22,6 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("codes", "0005_i12_diagnosis_termination_date")]
+    dependencies = [("codes", "0006_i12_diagnosis_termination_date")]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

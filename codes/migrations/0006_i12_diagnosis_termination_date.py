@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('codes', '0004_release_changes'),
+        ('codes', '0005_i16_code_category'),
     ]
 
     operations = [
