@@ -1,6 +1,7 @@
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
@@ -19,7 +20,8 @@ from codes.models import (
     SiteOfService,
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
-from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin
+from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin, admin_change_url
+from policyhub.workflow import pending_revision
 
 
 class ModifierGuidanceInline(CuratedInline):
@@ -106,6 +108,9 @@ class BillingCodeAdmin(ImportExportMixin, CuratedAdmin):
 
 @admin.register(CodeBrief)
 class CodeBriefAdmin(ReviewedAdmin):
+    """Briefs. "Add brief" for a code that already has one leads to that brief (or its open
+    revision) instead of a second brief, which the one-brief-per-code constraint forbids."""
+
     list_display = ("code", "title", "state", "revision_of", "updated_at", "changed_by")
     list_filter = ("state",)
     search_fields = ("=code__code", "title", "headline")
@@ -141,6 +146,53 @@ class CodeBriefAdmin(ReviewedAdmin):
         ),
         ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
     )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        existing = self._existing_brief(request.GET.get("code", "")) if request.method == "GET" else None
+        if existing is not None:
+            self.message_user(
+                request,
+                f"{existing.code.code} already has a brief; it is opened here. "
+                "Saving a change to a published brief starts its draft revision.",
+                messages.INFO,
+            )
+            return HttpResponseRedirect(admin_change_url(existing))
+        return super().add_view(request, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            return form
+        existing_brief = self._existing_brief
+
+        class AddBriefForm(form):
+            def clean(self):
+                cleaned_data = super().clean()
+                code = cleaned_data.get("code")
+                existing = existing_brief(code.pk) if code is not None else None
+                if existing is not None:
+                    # Caught here, with a way forward, rather than as the constraint's bare message.
+                    self.add_error(
+                        "code",
+                        format_html(
+                            "{} already has a brief: <a href='{}'>open it</a> to edit it (your entries here stay "
+                            "on this page to copy).",
+                            code.code,
+                            admin_change_url(existing),
+                        ),
+                    )
+                return cleaned_data
+
+        return AddBriefForm
+
+    def _existing_brief(self, code_pk) -> CodeBrief | None:
+        """The brief an editor should work on for the code: its open revision, else its current brief."""
+        if not str(code_pk).isdigit():
+            return None
+        current = CodeBrief.objects.current().filter(code_id=code_pk).select_related("code").first()
+        if current is None:
+            return None
+        return pending_revision(current) or current
 
 
 @admin.register(CodeRelationship)

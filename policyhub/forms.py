@@ -40,6 +40,15 @@ class VersionedModelForm(forms.ModelForm):
             )
             self.fields["base_version"].initial = self.current_version
 
+    def _get_validation_exclusions(self):
+        # The workflow columns are set by the system, never by the form, so their values on the
+        # instance are real: constraints that involve them (one current brief per code) are checked
+        # here and refused as form errors instead of failing in the database.
+        exclude = super()._get_validation_exclusions()
+        if isinstance(self.instance, ReviewedModel):
+            exclude -= {"state", "revision_of"}
+        return exclude
+
     @property
     def changed_data(self):
         return [name for name in super().changed_data if name not in EDIT_FIELDS]
