@@ -4,7 +4,7 @@
                       in review --send back (with a comment)--> draft
 
 Every transition goes through this module: it checks the user's role (a Django permission), the
-item's state and the maker-checker rule (whoever submitted an item cannot approve it), records who
+item's state and the maker-checker rule (nobody who submitted an item or wrote any of it may approve it), records who
 and when, saves with the optimistic lock of `policyhub.versioning` and leaves a history record with
 a reason.
 
@@ -106,6 +106,8 @@ def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception |
         )
     if transition == Transition.APPROVE and item.submitted_by_id is not None and item.submitted_by_id == user.pk:
         return PermissionDenied(f"You submitted {label} for review yourself; another reviewer must approve it.")
+    if transition == Transition.APPROVE and user.pk in authors(item):
+        return PermissionDenied(f"You wrote part of {label}; another reviewer must approve it.")
     if transition == Transition.RETIRE:
         pending = pending_revision(item)
         if pending is not None:
@@ -114,6 +116,22 @@ def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception |
                 "approve it or delete it before retiring."
             )
     return None
+
+
+def authors(item: ReviewedModel) -> set[int]:
+    """Ids of the users who wrote content of `item` (a draft, or a revision of published content).
+
+    Read from its history: the record that created it and every record whose content differs from
+    the one before. Submitting and sending back change only workflow columns, so they do not count.
+    """
+    names = [field.attname for field in content_fields(type(item))]
+    records = item.history.order_by("history_date", "history_id").values_list("history_user_id", *names)
+    who, previous = set(), None
+    for user_id, *content in records:
+        if content != previous and user_id is not None:
+            who.add(user_id)
+        previous = content
+    return who
 
 
 def allowed_transitions(*, item: ReviewedModel, user) -> list[Transition]:

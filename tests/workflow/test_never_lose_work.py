@@ -2,9 +2,11 @@
 edits, approving one's own work."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from codes.models import CodeBrief
 from policyhub.choices import WorkflowState
+from policyhub.workflow import Transition, allowed_transitions, approve, send_back, start_revision, submit_for_review
 from tests.factories import BillingCodeFactory, CodeBriefFactory
 from tests.workflow.adminpages import admin_url, form_data, messages_of, page_errors
 
@@ -80,3 +82,40 @@ class TestSubmitSavesFirst:
         )
         assert response.status_code == 302, page_errors(response)
         assert CodeBrief.objects.get(code=code).state == WorkflowState.IN_REVIEW
+
+
+class TestMakerChecker:
+    def test_a_reviewer_who_wrote_a_revision_cannot_approve_it_after_an_editor_submits_it(
+        self, editor, reviewer, other_reviewer
+    ):
+        published = CodeBriefFactory(state=WorkflowState.PUBLISHED, headline="In force")
+        revision = start_revision(item=published, by=reviewer, changes={"headline": "Reviewer's own wording"})
+        submit_for_review(item=revision, by=editor)
+        assert Transition.APPROVE not in allowed_transitions(item=revision, user=reviewer)
+        with pytest.raises(PermissionDenied, match="You wrote part of"):
+            approve(item=revision, by=reviewer)
+        approve(item=revision, by=other_reviewer)
+        assert CodeBrief.objects.get(pk=published.pk).headline == "Reviewer's own wording"
+
+    def test_a_reviewer_who_edited_a_draft_in_the_admin_cannot_approve_it(
+        self, editor, reviewer, other_reviewer, login
+    ):
+        brief = CodeBriefFactory(state=WorkflowState.DRAFT, headline="Editor's")
+        client = login(reviewer)
+        client.post(admin_url(brief, "change"), form_data(client.get(admin_url(brief, "change")), headline="Mine"))
+        brief.refresh_from_db()
+        submit_for_review(item=brief, by=editor)
+        response = client.post(admin_url(brief, "workflow"), {"transition": "approve"}, follow=True)
+        assert "You wrote part of" in messages_of(response)
+        brief.refresh_from_db()
+        assert brief.state == WorkflowState.IN_REVIEW
+
+    def test_sending_back_is_not_authoring(self, editor, reviewer):
+        """The reviewer who sent a draft back may approve it once the editor has fixed it."""
+        brief = CodeBriefFactory(state=WorkflowState.DRAFT)
+        brief.history.update(history_user=editor)
+        submit_for_review(item=brief, by=editor)
+        send_back(item=brief, by=reviewer, comment="Add the source")
+        submit_for_review(item=CodeBrief.objects.get(pk=brief.pk), by=editor)
+        approve(item=CodeBrief.objects.get(pk=brief.pk), by=reviewer)
+        assert CodeBrief.objects.get(pk=brief.pk).state == WorkflowState.PUBLISHED
