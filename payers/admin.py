@@ -5,6 +5,7 @@ from import_export.admin import ImportExportMixin
 
 from codes.admin import BillingCodeAdmin
 from codes.models import BillingCode
+from payers import admin_users  # noqa: F401  (registers the user admin)
 from payers.completeness import completeness_annotation
 from payers.models import (
     Benchmark,

@@ -371,7 +371,7 @@ class ReviewedAdmin(CuratedAdmin):
         return super().response_change(request, obj)
 
     def _submit_saved(self, request, obj):
-        """"Save and submit for review": the form is saved; then its row (or the revision the save
+        """ "Save and submit for review": the form is saved; then its row (or the revision the save
         started) is submitted. A refused submission leaves the save in place and says why."""
         item = type(obj)._base_manager.get(pk=obj.pk)
         try:
