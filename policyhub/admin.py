@@ -36,6 +36,7 @@ from policyhub.workflow import (
     apply_transition,
     pending_revision,
     publish_permission,
+    published_references,
     reason_text,
     refusal,
     required_permission,
@@ -197,6 +198,14 @@ class CuratedAdmin(SimpleHistoryAdmin):
             return []
         rows = self.model._base_manager.filter(pk__in=selected)
         return [StaleVersion(row, seen[str(row.pk)]).message for row in rows if row.version != seen[str(row.pk)]]
+
+    def get_deleted_objects(self, objs, request):
+        # Rows that published content refers to are listed as protected, which makes the admin
+        # refuse the deletion (single or bulk) and say which published rows use them.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            protected = [*protected, *published_references(obj)]
+        return to_delete, model_count, perms_needed, protected
 
     # --- Saving ---
 

@@ -134,6 +134,25 @@ def authors(item: ReviewedModel) -> set[int]:
     return who
 
 
+def published_references(obj: models.Model, *, limit: int = 5) -> list[str]:
+    """Published content that refers to `obj` (and would lose the reference if `obj` were deleted).
+
+    Covers every relation to reviewed content, foreign keys and many-to-many alike: deleting a
+    diagnosis code would silently drop it from a published criterion's list, deleting a code would
+    take its published brief with it. Such rows are not deleted; one sentence per referrer says why.
+    """
+    found = []
+    for relation in obj._meta.related_objects:
+        related = relation.related_model
+        if not (isinstance(related, type) and issubclass(related, ReviewedModel)):
+            continue
+        rows = related._base_manager.filter(**{relation.field.name: obj.pk}, state=WorkflowState.PUBLISHED)
+        found.extend(
+            f"{obj_label(obj)} is used by the published {related._meta.verbose_name} “{row}”." for row in rows[:limit]
+        )
+    return found
+
+
 def allowed_transitions(*, item: ReviewedModel, user) -> list[Transition]:
     return [transition for transition in Transition if refusal(transition, item=item, user=user) is None]
 
