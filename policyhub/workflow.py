@@ -16,7 +16,7 @@ history. Lives in `policyhub` because `codes` (briefs) and `payers` (criteria) s
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -315,7 +315,14 @@ def start_revision(
     revision.full_clean()
     revision._history_user = by
     revision._change_reason = reason_text(reason or f"Draft revision of #{item.pk}")
-    revision.save()
+    try:
+        with transaction.atomic():
+            revision.save()
+    except IntegrityError:
+        # Another start won the race after the check above; the one-open-revision constraint refused this one.
+        raise WorkflowError(
+            f"{label} already has an open revision (started a moment ago); edit that revision instead."
+        ) from None
     for field in model._meta.many_to_many:
         getattr(revision, field.name).set(getattr(item, field.name).all())
     return revision

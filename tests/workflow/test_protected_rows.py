@@ -39,8 +39,10 @@ class TestPublishedReferences:
         assert response.status_code == 200
         page = response.content.decode()
         assert "is used by the published coverage criterion" in page
-        for response in (response, bulk_delete(staff_client, DiagnosisCode, diagnosis)):
-            assert DiagnosisCode.objects.filter(pk=diagnosis.pk).exists()
+        assert DiagnosisCode.objects.filter(pk=diagnosis.pk).exists()
+        bulk = bulk_delete(staff_client, DiagnosisCode, diagnosis)
+        assert "is used by the published coverage criterion" in bulk.content.decode()
+        assert DiagnosisCode.objects.filter(pk=diagnosis.pk).exists()
         assert list(criterion.diagnosis_codes.all()) == [diagnosis]
 
     def test_a_diagnosis_code_only_drafts_use_can_be_deleted(self, staff_client):
