@@ -32,6 +32,7 @@ JUN_30 = datetime.date(2025, 6, 30)
 JUL_1 = datetime.date(2025, 7, 1)
 DEC_31 = datetime.date(2025, 12, 31)
 
+
 def messages(excinfo) -> str:
     """All messages of a ValidationError, joined, so a test can look for the words a curator reads."""
     return " ".join(excinfo.value.messages)

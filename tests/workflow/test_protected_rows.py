@@ -55,9 +55,10 @@ class TestPublishedReferences:
         payer = PayerFactory()
         policy = PolicyDocumentFactory(payer=payer)
         requirement = DocumentationRequirementFactory(state=WorkflowState.PUBLISHED, payer=payer, policy=policy)
-        assert "is used by the published documentation requirement" in delete_page(
-            staff_client, requirement.payer
-        ).content.decode()
+        assert (
+            "is used by the published documentation requirement"
+            in delete_page(staff_client, requirement.payer).content.decode()
+        )
         bulk_delete(staff_client, Payer, requirement.payer)
         assert Payer.objects.filter(pk=requirement.payer_id).exists()
         bulk_delete(staff_client, PolicyDocument, policy)
