@@ -1,0 +1,105 @@
+"""Change sets: a code's pending brief, criteria and documentation are submitted once, reviewed once with a
+field-by-field diff, and published together in one transaction."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from codes.models import CodeBrief
+from payers.change_sets import (
+    approve_change_set,
+    change_set,
+    review_queue,
+    send_back_change_set,
+    submit_change_set,
+)
+from payers.models import CoverageCriterion, DocumentationRequirement
+from policyhub.choices import WorkflowState
+from policyhub.workflow import WorkflowError, start_revision
+from tests.factories import (
+    BillingCodeFactory,
+    CodeBriefFactory,
+    CoverageCriterionFactory,
+    DiagnosisCodeFactory,
+    DocumentationRequirementFactory,
+    PayerFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending_brief(editor):
+    """CPT 33361 with a published brief being revised, a new criterion for two payers and a new requirement."""
+    code = BillingCodeFactory(code="33361")
+    brief = CodeBriefFactory(code=code, state=WorkflowState.PUBLISHED, headline="TAVR, old headline")
+    revision = start_revision(item=brief, by=editor, changes={"headline": "TAVR, new headline"})
+    for name in ("Aetna", "Cigna"):
+        criterion = CoverageCriterionFactory(code=code, payer=PayerFactory(name=name), state=WorkflowState.DRAFT)
+        criterion.diagnosis_codes.add(DiagnosisCodeFactory(code="I350"))
+        criterion.history.update(history_user=editor)
+    DocumentationRequirementFactory(code=code, state=WorkflowState.DRAFT).history.update(history_user=editor)
+    return code, brief, revision
+
+
+def test_the_change_set_lists_every_pending_part_with_its_field_changes(pending_brief):
+    code, _brief, _revision = pending_brief
+    pending = change_set(code)
+    assert pending.counts == {"code brief": 1, "coverage criterion": 2, "documentation requirement": 1}
+    headline = next(change for change in pending.changes if change.kind == "code brief").fields
+    assert [(f.field, f.old, f.new) for f in headline] == [("Headline", "TAVR, old headline", "TAVR, new headline")]
+    criterion = next(change for change in pending.changes if change.kind == "coverage criterion")
+    assert criterion.is_new
+    assert ("Supporting diagnosis codes", "", "I35.0") in [(f.field, f.old, f.new.split(" ")[0]) for f in criterion.fields]
+
+
+def test_submitted_once_approved_once_published_together(pending_brief, editor, reviewer):
+    code, brief, _revision = pending_brief
+    submit_change_set(code=code, by=editor)
+    queue = review_queue()
+    assert [s.code for s in queue] == [code] and queue[0].submitters == [editor.username]
+
+    published = approve_change_set(code=code, by=reviewer)
+    assert len(published) == 4
+    assert CodeBrief.objects.get(pk=brief.pk).headline == "TAVR, new headline"
+    assert set(CoverageCriterion.objects.filter(code=code).values_list("state", flat=True)) == {"published"}
+    assert DocumentationRequirement.objects.get(code=code).state == WorkflowState.PUBLISHED
+    assert change_set(code).changes == [] and review_queue() == []
+
+
+def test_approval_is_all_or_nothing(pending_brief, editor, reviewer):
+    """The last row failing validation leaves every row, the brief's revision included, in review."""
+    code, brief, _revision = pending_brief
+    submit_change_set(code=code, by=editor)
+    DocumentationRequirement.objects.filter(code=code).update(text="")
+    with pytest.raises(ValidationError):
+        approve_change_set(code=code, by=reviewer)
+    assert CodeBrief.objects.get(pk=brief.pk).headline == "TAVR, old headline"
+    assert set(CoverageCriterion.objects.filter(code=code).values_list("state", flat=True)) == {"in_review"}
+
+
+def test_nobody_who_wrote_any_part_may_approve(pending_brief, editor, reviewer, other_reviewer):
+    code, brief, _revision = pending_brief
+    criterion = CoverageCriterion.objects.filter(code=code).first()
+    criterion.criteria = "Reviewer's own wording"
+    criterion._history_user = reviewer
+    criterion.save()
+    submit_change_set(code=code, by=editor)
+    with pytest.raises(PermissionDenied, match="another reviewer must approve it"):
+        approve_change_set(code=code, by=reviewer)
+    approve_change_set(code=code, by=other_reviewer)
+
+
+def test_a_change_set_with_drafts_left_cannot_be_approved(pending_brief, editor, other_reviewer):
+    code, _brief, revision = pending_brief
+    submit_change_set(code=code, by=editor)
+    CoverageCriterionFactory(code=code, state=WorkflowState.DRAFT)
+    with pytest.raises(WorkflowError, match="still has 1 draft"):
+        approve_change_set(code=code, by=other_reviewer)
+
+
+def test_sent_back_as_a_whole_with_the_comment(pending_brief, editor, reviewer):
+    code, _brief, _revision = pending_brief
+    submit_change_set(code=code, by=editor)
+    pending = send_back_change_set(code=code, by=reviewer, comment="Cite Cigna's policy")
+    assert pending.state == WorkflowState.DRAFT and pending.review_comment == "Cite Cigna's policy"
+    assert review_queue() == []
