@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils.text import Truncator
 from import_export.admin import ImportExportMixin
 
@@ -135,6 +136,15 @@ class BillingCodeCoverageAdmin(BillingCodeAdmin):
             # One expression in the list's own query: no query per row.
             queryset = queryset.annotate(completeness=completeness_annotation())
         return queryset
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        code = self.get_object(request, object_id)
+        if code is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "change_set_url": reverse("admin_review:change_set", args=[code.code]),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="complete", ordering="completeness")
     def completeness(self, obj):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 
 from codes.models import BillingCode, CodeBrief
 from payers.models import CoverageCriterion, DocumentationRequirement
@@ -50,6 +51,11 @@ class Change:
     @property
     def is_new(self) -> bool:
         return self.published is None
+
+    @property
+    def admin_url(self) -> str:
+        opts = self.item._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[self.item.pk])
 
 
 @dataclass
@@ -91,9 +97,7 @@ class ChangeSet:
 
 
 def _pending(model: type[ReviewedModel], code: BillingCode):
-    return model._base_manager.filter(code=code, state__in=PENDING_STATES).select_related(
-        "submitted_by", "revision_of"
-    )
+    return model._base_manager.filter(code=code, state__in=PENDING_STATES).select_related("submitted_by", "revision_of")
 
 
 def _field_changes(item: ReviewedModel, published: ReviewedModel | None) -> list[FieldChange]:
@@ -114,9 +118,7 @@ def _field_changes(item: ReviewedModel, published: ReviewedModel | None) -> list
         after = sorted(str(row) for row in getattr(item, model_field.name).all())
         before = sorted(str(row) for row in getattr(published, model_field.name).all()) if published else []
         if before != after:
-            changes.append(
-                FieldChange(str(model_field.verbose_name).capitalize(), ", ".join(before), ", ".join(after))
-            )
+            changes.append(FieldChange(str(model_field.verbose_name).capitalize(), ", ".join(before), ", ".join(after)))
     return changes
 
 

@@ -23,6 +23,7 @@ from tests.factories import (
     DocumentationRequirementFactory,
     PayerFactory,
 )
+from tests.workflow.adminpages import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,46 @@ def test_sent_back_as_a_whole_with_the_comment(pending_brief, editor, reviewer):
     pending = send_back_change_set(code=code, by=reviewer, comment="Cite Cigna's policy")
     assert pending.state == WorkflowState.DRAFT and pending.review_comment == "Cite Cigna's policy"
     assert review_queue() == []
+
+
+class TestReviewPages:
+    def test_editor_submits_once_and_reviewer_approves_from_the_queue(self, pending_brief, editor, reviewer, login):
+        code, brief, _revision = pending_brief
+        editor_client = login(editor)
+        index = editor_client.get("/admin/").content.decode()
+        assert "Your drafts" in index and "/admin/review/33361/" in index
+
+        response = editor_client.post("/admin/review/33361/transition/", {"action": "submit"}, follow=True)
+        assert "was submitted for review" in messages_of(response)
+
+        reviewer_client = login(reviewer)
+        index = reviewer_client.get("/admin/").content.decode()
+        assert "/admin/review/33361/" in index and "1 code brief, 2 coverage criterion, 1 documentation requirement" in index
+        diff = reviewer_client.get("/admin/review/33361/").content.decode()
+        assert "TAVR, old headline" in diff and "TAVR, new headline" in diff and 'value="approve"' in diff
+
+        response = reviewer_client.post("/admin/review/33361/transition/", {"action": "approve"}, follow=True)
+        assert "was approved and published" in messages_of(response)
+        assert CodeBrief.objects.get(pk=brief.pk).headline == "TAVR, new headline"
+
+    def test_the_author_sees_why_they_cannot_approve(self, pending_brief, editor, reviewer, login):
+        code, _brief, _revision = pending_brief
+        submit_change_set(code=code, by=reviewer)
+        page = login(reviewer).get("/admin/review/33361/").content.decode()
+        assert 'value="approve"' not in page and "another reviewer must approve it" in page
+        response = login(reviewer).post("/admin/review/33361/transition/", {"action": "approve"}, follow=True)
+        assert "Nothing was changed" in messages_of(response)
+        assert CoverageCriterion.objects.filter(code=code, state=WorkflowState.IN_REVIEW).count() == 2
+
+    def test_sending_back_needs_a_comment_and_shows_it_to_the_editor(self, pending_brief, editor, reviewer, login):
+        code, _brief, _revision = pending_brief
+        submit_change_set(code=code, by=editor)
+        client = login(reviewer)
+        response = client.post("/admin/review/33361/transition/", {"action": "send_back"}, follow=True)
+        assert "comment is required" in messages_of(response)
+        client.post("/admin/review/33361/transition/", {"action": "send_back", "comment": "Cite the LCD"})
+        assert "Cite the LCD" in login(editor).get("/admin/").content.decode()
+
+    def test_viewers_have_no_review_pages(self, pending_brief, viewer, login):
+        response = login(viewer).post("/admin/review/33361/transition/", {"action": "submit"})
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
