@@ -92,6 +92,15 @@ class ChangeSet:
         return dict(Counter(change.kind for change in self.changes))
 
     @property
+    def summary(self) -> str:
+        """What changed, counted by kind: "1 code brief, 2 coverage criteria"."""
+        counts = Counter(type(change.item) for change in self.changes)
+        return ", ".join(
+            f"{count} {model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural}"
+            for model, count in counts.items()
+        )
+
+    @property
     def review_comment(self) -> str:
         return next((change.item.review_comment for change in self.changes if change.item.review_comment), "")
 

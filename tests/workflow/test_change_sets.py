@@ -50,7 +50,8 @@ def test_the_change_set_lists_every_pending_part_with_its_field_changes(pending_
     assert [(f.field, f.old, f.new) for f in headline] == [("Headline", "TAVR, old headline", "TAVR, new headline")]
     criterion = next(change for change in pending.changes if change.kind == "coverage criterion")
     assert criterion.is_new
-    assert ("Supporting diagnosis codes", "", "I35.0") in [(f.field, f.old, f.new.split(" ")[0]) for f in criterion.fields]
+    fields = [(f.field, f.old, f.new) for f in criterion.fields]
+    assert ("Supporting diagnosis codes", "", "I35.0") in [(name, old, new.split(" ")[0]) for name, old, new in fields]
 
 
 def test_submitted_once_approved_once_published_together(pending_brief, editor, reviewer):
@@ -118,7 +119,8 @@ class TestReviewPages:
 
         reviewer_client = login(reviewer)
         index = reviewer_client.get("/admin/").content.decode()
-        assert "/admin/review/33361/" in index and "1 code brief, 2 coverage criterion, 1 documentation requirement" in index
+        assert "/admin/review/33361/" in index
+        assert "1 code brief, 2 coverage criteria, 1 documentation requirement" in index
         diff = reviewer_client.get("/admin/review/33361/").content.decode()
         assert "TAVR, old headline" in diff and "TAVR, new headline" in diff and 'value="approve"' in diff
 
