@@ -3,6 +3,7 @@ import re
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
@@ -23,7 +24,8 @@ from codes.models import (
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
 from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin, admin_change_url
-from policyhub.workflow import pending_revision
+from policyhub.choices import WorkflowState
+from policyhub.workflow import PENDING_STATES, pending_revision
 
 
 class ModifierGuidanceInline(CuratedInline):
@@ -52,17 +54,41 @@ class CodeDiagnosisInline(CuratedInline):
     fields = ("diagnosis", "note")
 
 
-class CodeBriefInline(admin.StackedInline):
-    model = CodeBrief
-    extra = 0
-    show_change_link = True
-    fields = ("title", "headline", "state")
-    readonly_fields = ("title", "headline", "state")
-    can_delete = False
-    verbose_name_plural = "briefs (open a brief to edit it)"
+class CodeBriefInline(CuratedInline):
+    """The brief's texts, edited on the code's page: the draft, the open revision, or the published
+    brief (saving that starts its revision)."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    model = CodeBrief
+    template = "admin/edit_inline/stacked.html"
+    fields = (
+        "title",
+        "headline",
+        "lead",
+        "significance",
+        "key_payers_summary",
+        "reader_takeaways",
+        "audience_note",
+        "service_type",
+        "site_of_service_summary",
+        "clinical_context",
+        "state",
+    )
+    readonly_fields = ("state",)
+    max_num = 1
+    can_delete = False
+    verbose_name_plural = "brief"
+
+    def get_queryset(self, request):
+        # One row: the brief an editor works on. A published brief with an open revision is
+        # represented by that revision; retired briefs are history.
+        pending = CodeBrief._base_manager.filter(revision_of=OuterRef("pk"), state__in=PENDING_STATES)
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(state=WorkflowState.RETIRED)
+            .exclude(Exists(pending))
+            .select_related("code")
+        )
 
 
 @admin.register(BillingCode)

@@ -54,13 +54,25 @@ class CoverageInlineFormSet(CuratedInlineFormSet):
 class CoverageInline(CuratedInline):
     model = CoverageCriterion
     formset = CoverageInlineFormSet
-    fields = ("payer", "coverage_status", "prior_auth", "policy", "effective_start", "effective_end", "state")
+    fields = (
+        "payer",
+        "coverage_status",
+        "prior_auth",
+        "criteria",
+        "diagnosis_codes",
+        "policy",
+        "effective_start",
+        "effective_end",
+        "state",
+    )
     readonly_fields = ("state",)
-    autocomplete_fields = ("payer", "policy")
+    autocomplete_fields = ("payer", "policy", "diagnosis_codes")
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("payer", "policy__payer")
+        return (
+            super().get_queryset(request).select_related("payer", "policy__payer").prefetch_related("diagnosis_codes")
+        )
 
 
 class DocumentationInline(CuratedInline):
