@@ -156,8 +156,12 @@ def set_roles(*, user, roles) -> None:
     unknown = roles - set(ROLES)
     if unknown:
         raise ValueError(f"Unknown role {sorted(unknown)[0]!r}; the roles are {', '.join(ROLES)}.")
+    groups = list(Group.objects.filter(name__in=roles))
+    if len(groups) != len(roles):
+        missing = roles - {group.name for group in groups}
+        raise LookupError(f"The role group {sorted(missing)[0]!r} does not exist; run `manage.py migrate`.")
     user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name__in=roles))
-    user.groups.add(*Group.objects.filter(name__in=roles))
+    user.groups.add(*groups)
     staff = user.is_superuser or bool(roles & STAFF_ROLES)
     if user.is_staff != staff:
         user.is_staff = staff
