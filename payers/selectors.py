@@ -22,6 +22,7 @@ from payers.models import (
     Payer,
     PolicyDocument,
 )
+from policyhub.choices import WorkflowState
 
 
 def published_coverage() -> QuerySet[CoverageCriterion]:
@@ -128,3 +129,17 @@ def payers_with_summary() -> QuerySet[Payer]:
         coverage_count=_count_per_payer(CoverageCriterion.objects.published().current()),
         open_gap_count=_count_per_payer(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES)),
     )
+
+
+def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[DocumentationRequirement]]:
+    """Draft and in-review criteria and documentation of `code`, for an editor's preview only."""
+    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
+    criteria = (
+        CoverageCriterion._base_manager.filter(code=code, state__in=pending)
+        .select_related("payer", "policy")
+        .prefetch_related("diagnosis_codes")
+    )
+    documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=pending).select_related(
+        "payer", "policy"
+    )
+    return list(criteria), list(documentation)

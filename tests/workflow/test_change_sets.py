@@ -149,3 +149,19 @@ class TestReviewPages:
     def test_viewers_have_no_review_pages(self, pending_brief, viewer, login):
         response = login(viewer).post("/admin/review/33361/transition/", {"action": "submit"})
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+class TestPreview:
+    def test_the_editors_preview_shows_pending_criteria_and_documentation_marked(self, pending_brief, editor, login):
+        code, _brief, _revision = pending_brief
+        CoverageCriterion.objects.filter(code=code, payer__name="Cigna").update(criteria="Cigna's pending criteria")
+        page = login(editor).get(f"/codes/{code.code}/").content.decode()
+        assert "Cigna&#x27;s pending criteria" in page or "Cigna's pending criteria" in page
+        assert "Pending: draft" in page
+        assert "TAVR, new headline" in page
+
+    def test_readers_never_see_pending_content(self, pending_brief, viewer, login):
+        code, _brief, _revision = pending_brief
+        CoverageCriterion.objects.filter(code=code, payer__name="Cigna").update(criteria="Cigna's pending criteria")
+        page = login(viewer).get(f"/codes/{code.code}/").content.decode()
+        assert "pending criteria" not in page and "Pending:" not in page
