@@ -11,7 +11,6 @@ from import_export.admin import ImportExportMixin
 
 from codes.importers.releases import CREATED, DESCRIPTOR_CHANGES, TERMINATED, UPDATED, describe_counts
 from codes.models import (
-    BillingCode,
     CodeBrief,
     CodeDiagnosis,
     CodeRelationship,
@@ -23,7 +22,9 @@ from codes.models import (
     SiteOfService,
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
-from policyhub.admin import CuratedAdmin, CuratedInline, ReviewedAdmin, admin_change_url
+from policyhub.admin import CuratedAdmin, admin_change_url
+from policyhub.admin_inlines import CuratedInline
+from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
 from policyhub.choices import WorkflowState
 from policyhub.workflow import PENDING_STATES, pending_revision
 
@@ -91,8 +92,9 @@ class CodeBriefInline(CuratedInline):
         )
 
 
-@admin.register(BillingCode)
 class BillingCodeAdmin(ImportExportMixin, CuratedAdmin):
+    """The catalogue's side of the code page; `briefs.admin` registers it with the payer inlines."""
+
     resource_classes = [BillingCodeResource]
     list_display = (
         "code",
@@ -144,34 +146,12 @@ class CodeBriefAdmin(ReviewedAdmin):
     search_fields = ("=code__code", "title", "headline")
     list_select_related = ("code", "changed_by", "revision_of__code")
     autocomplete_fields = ("code",)
-    readonly_fields = (
-        *CuratedAdmin.readonly_fields,
-        "state",
-        "revision_of",
-        "submitted_by",
-        "submitted_at",
-        "reviewed_by",
-        "reviewed_at",
-    )
     fieldsets = (
         (None, {"fields": ("code", "title", "headline", "lead")}),
         ("Summary & Overview", {"fields": ("significance", "key_payers_summary", "reader_takeaways", "audience_note")}),
         ("Billing Code Overview", {"fields": ("service_type", "site_of_service_summary")}),
         ("Clinical context", {"fields": ("clinical_context",)}),
-        (
-            "Workflow",
-            {
-                "fields": (
-                    "state",
-                    "revision_of",
-                    "submitted_by",
-                    "submitted_at",
-                    "reviewed_by",
-                    "reviewed_at",
-                    "review_comment",
-                )
-            },
-        ),
+        WORKFLOW_FIELDSET,
         ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
     )
 

@@ -4,7 +4,6 @@ Rows a curator has edited since (changed_by is not the system account) are left 
 made them; untouched rows follow `demo_content`.
 """
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,23 +20,11 @@ from codes.models import (
 from payers import demo_content
 from payers.choices import CoverageStatus, GapCategory, PriorAuth
 from payers.models import CoverageCriterion, FollowUpGap, Payer
+from policyhub.accounts import system_user
 from policyhub.choices import WorkflowState
 from policyhub.records import Outcome, sync_record
 
-SYSTEM_USERNAME = "policyhub-system"
 REASON = "Loaded from the published seed briefs"
-
-
-def system_user():
-    """The named account that approves content loaded by the system (demo data, imports)."""
-    user, created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME,
-        defaults={"first_name": "PolicyHub", "last_name": "System", "is_active": False},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-    return user
 
 
 def _published(user):

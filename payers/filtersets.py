@@ -56,15 +56,6 @@ class PayerFilter(django_filters.ModelMultipleChoiceFilter):
         super().__init__(**kwargs)
 
 
-def in_force_on(queryset, day, prefix=""):
-    """Rows whose effective period includes `day` (open ends count as unbounded)."""
-    start, end = f"{prefix}effective_start", f"{prefix}effective_end"
-    return queryset.filter(
-        Q(**{f"{start}__isnull": True}) | Q(**{f"{start}__lte": day}),
-        Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": day}),
-    )
-
-
 class CodeCoverageFilterSet(BillingCodeFilterSet):
     """Billing codes filtered by catalogue fields and by how payers cover them.
 
@@ -206,7 +197,7 @@ class CoverageCriterionFilterSet(BaseFilterSet):
         ]
 
     def filter_effective_on(self, queryset, name, value):
-        return in_force_on(queryset, value)
+        return queryset.in_force_on(value)
 
     def filter_diagnosis(self, queryset, name, value):
         return queryset.filter(diagnosis_codes__code=DiagnosisCode.normalise(value)).distinct()

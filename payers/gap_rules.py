@@ -29,7 +29,6 @@ from django.db.models.functions import Coalesce
 from codes.choices import CodeStatus
 from codes.models import BillingCode, CodeBrief, SiteOfService
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, GapPriority
-from payers.filtersets import in_force_on
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from policyhub.choices import WorkflowState
 
@@ -47,7 +46,7 @@ def curated_codes(code_ids: Iterable[int] | None = None) -> QuerySet[BillingCode
 
 
 def in_force_coverage(day: date) -> QuerySet[CoverageCriterion]:
-    return in_force_on(CoverageCriterion.objects.published().current(), day)
+    return CoverageCriterion.objects.published().current().in_force_on(day)
 
 
 @dataclass(frozen=True)

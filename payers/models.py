@@ -28,7 +28,7 @@ from payers.choices import (
     RequirementLevel,
 )
 from policyhub.choices import WorkflowState
-from policyhub.models import CuratedModel, ReviewedModel
+from policyhub.models import CuratedModel, ReviewedModel, ReviewedQuerySet
 
 
 class Payer(CuratedModel):
@@ -127,6 +127,29 @@ class PolicyDocument(CuratedModel):
         return f"{self.payer.name} {self.number}{version}: {self.title}"
 
 
+class CoverageCriterionQuerySet(ReviewedQuerySet):
+    """The effective-period rules of coverage, in one place for filters, selectors, gap rules and `clean()`.
+
+    An empty start or end date is open-ended; both ends are days in force.
+    """
+
+    def in_force_on(self, day):
+        """Criteria whose effective period includes `day`."""
+        return self.filter(
+            Q(effective_start__isnull=True) | Q(effective_start__lte=day),
+            Q(effective_end__isnull=True) | Q(effective_end__gte=day),
+        )
+
+    def overlapping(self, start, end):
+        """Criteria whose effective period shares a day with `start`..`end` (None: open-ended)."""
+        queryset = self
+        if end:
+            queryset = queryset.filter(Q(effective_start__isnull=True) | Q(effective_start__lte=end))
+        if start:
+            queryset = queryset.filter(Q(effective_end__isnull=True) | Q(effective_end__gte=start))
+        return queryset
+
+
 class CoverageCriterion(ReviewedModel):
     """How one payer covers one code during an effective period, and where that is written.
 
@@ -177,6 +200,8 @@ class CoverageCriterion(ReviewedModel):
     )
     last_verified = models.DateField(null=True, blank=True, help_text="When someone last checked the payer's source.")
 
+    objects = CoverageCriterionQuerySet.as_manager()
+
     class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "payer__name", "-effective_start"]
         verbose_name = "coverage criterion"
@@ -208,7 +233,8 @@ class CoverageCriterion(ReviewedModel):
         return CRD_PA_NEEDED[self.prior_auth]
 
     def period_overlaps(self, other) -> bool:
-        """Whether the two effective periods share a day (an empty date is open-ended)."""
+        """Whether the two effective periods share a day: `CoverageCriterionQuerySet.overlapping` for rows
+        not saved yet (two criteria entered in one save)."""
         return (
             self.effective_end is None or other.effective_start is None or other.effective_start <= self.effective_end
         ) and (
@@ -225,11 +251,7 @@ class CoverageCriterion(ReviewedModel):
         if self.revision_of_id:
             # A revision replaces its published row on approval, so it never stands beside it.
             qs = qs.exclude(pk=self.revision_of_id)
-        if self.effective_end:
-            qs = qs.filter(Q(effective_start__isnull=True) | Q(effective_start__lte=self.effective_end))
-        if self.effective_start:
-            qs = qs.filter(Q(effective_end__isnull=True) | Q(effective_end__gte=self.effective_start))
-        return qs
+        return qs.overlapping(self.effective_start, self.effective_end)
 
     def clean(self):
         super().clean()

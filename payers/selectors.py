@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from codes.models import BillingCode
 from codes.selectors import catalogue_prefetches
 from payers.choices import OPEN_GAP_STATUSES
-from payers.filtersets import in_force_on
 from payers.models import (
     Benchmark,
     CoverageCriterion,
@@ -104,7 +103,7 @@ def codes_with_coverage_summary() -> QuerySet[BillingCode]:
 
 def coverage_in_force(day: date) -> QuerySet[CoverageCriterion]:
     """Published criteria in force on `day`, with their code, payer and source policy (coverage matrix, CSV)."""
-    return in_force_on(CoverageCriterion.objects.published().current(), day).select_related("code", "payer", "policy")
+    return CoverageCriterion.objects.published().current().in_force_on(day).select_related("code", "payer", "policy")
 
 
 def tracked_payers() -> QuerySet[Payer]:

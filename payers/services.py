@@ -13,9 +13,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from payers.choices import OPEN_GAP_STATUSES, GapStatus
-from payers.demo import system_user
 from payers.gap_rules import RULES, Context, GapRule, Key, Scope, curated_codes
 from payers.models import FollowUpGap, Payer
+from policyhub.accounts import system_user
 from policyhub.workflow import reason_text
 
 # Any constant works: it only has to be the same for every detection run (PostgreSQL advisory lock).

@@ -1,7 +1,7 @@
 """What every API resource shares: the read-only viewset base, pagination, ordering, conditional
 requests (ETag / Last-Modified / 304), the error body and the OpenAPI schema conventions.
 
-Resources live in `codes/api/` and `payers/api/`; the router is `policyhub/api_urls.py`.
+Resources live in `codes/api/`, `payers/api/` and `briefs/api/`; the router is `policyhub/api_urls.py`.
 """
 
 import hashlib
@@ -15,9 +15,6 @@ from django.http import Http404
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, parse_etags, quote_etag
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, pagination, serializers, status, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -353,65 +350,3 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
 
 # --- OpenAPI schema -----------------------------------------------------------------------------
-
-
-class ApiAutoSchema(AutoSchema):
-    """Adds what every operation shares: error responses, conditional-request headers and the
-    lookup pattern of detail paths."""
-
-    ERRORS = {
-        "400": "A query parameter was refused; `errors` names it.",
-        "401": "No credentials, or an invalid or revoked token.",
-        "404": "No such object, page or cursor.",
-        "429": "Too many requests for this token; retry after the `Retry-After` seconds.",
-    }
-
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        if direction == "response" and self.method == "GET":
-            if isinstance(self.view, ConditionalMixin):
-                responses["304"] = {"description": "Not modified: the `If-None-Match` ETag is still current."}
-                for code in ("200", "304"):
-                    responses[code].setdefault("headers", {}).update(self._conditional_headers())
-            for code, description in self.ERRORS.items():
-                error = OpenApiResponse(response=ErrorSerializer, description=description)
-                responses.setdefault(code, self._get_response_for_code(error, code, direction=direction))
-        return responses
-
-    @staticmethod
-    def _conditional_headers() -> dict:
-        return {
-            "ETag": {
-                "schema": {"type": "string"},
-                "description": "Send it back as `If-None-Match` to get 304 while nothing changed.",
-            },
-            "Last-Modified": {
-                "schema": {"type": "string"},
-                "description": "When the newest of the rows shown last changed (informational).",
-            },
-        }
-
-    def get_override_parameters(self):
-        parameters = list(super().get_override_parameters())
-        if self.method == "GET" and isinstance(self.view, ConditionalMixin):
-            parameters.append(
-                OpenApiParameter(
-                    "If-None-Match",
-                    OpenApiTypes.STR,
-                    OpenApiParameter.HEADER,
-                    description="The ETag of a previous response: 304 with no body if nothing changed since.",
-                )
-            )
-        if isinstance(self.view, ReadOnlyViewSet) and self.view.action == "retrieve":
-            name = self.view.lookup_url_kwarg or self.view.lookup_field
-            parameters.append(
-                OpenApiParameter(
-                    name,
-                    OpenApiTypes.STR,
-                    OpenApiParameter.PATH,
-                    required=True,
-                    pattern=f"^{self.view.lookup_value_pattern}$",
-                    description=getattr(self.view, "lookup_description", "The object's id."),
-                )
-            )
-        return parameters

@@ -4,11 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from briefs.api.views import ChangeViewSet, CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from payers.api.views import (
     BenchmarkViewSet,
-    ChangeViewSet,
-    CodeViewSet,
     CoverageCriterionViewSet,
     DocumentationRequirementViewSet,
     FollowUpGapViewSet,

@@ -1,12 +1,13 @@
-"""Internal pages that are not owned by one app: overview, coverage matrix, gap worklist."""
+"""Internal pages that are not under an app's prefix: overview, coverage matrix, gap worklist."""
 
 from django.urls import path
 
-from policyhub import views
+from briefs.views import OverviewView
+from payers.views import CoverageCsvView, CoverageMatrixView, GapWorklistView
 
 urlpatterns = [
-    path("", views.OverviewView.as_view(), name="overview"),
-    path("coverage/", views.CoverageMatrixView.as_view(), name="coverage"),
-    path("coverage/coverage.csv", views.CoverageCsvView.as_view(), name="coverage-csv"),
-    path("gaps/", views.GapWorklistView.as_view(), name="gaps"),
+    path("", OverviewView.as_view(), name="overview"),
+    path("coverage/", CoverageMatrixView.as_view(), name="coverage"),
+    path("coverage/coverage.csv", CoverageCsvView.as_view(), name="coverage-csv"),
+    path("gaps/", GapWorklistView.as_view(), name="gaps"),
 ]

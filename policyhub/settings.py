@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "policyhub",
     "codes",
     "payers",
+    "briefs",
 ]
 
 MIDDLEWARE = [
@@ -171,7 +172,7 @@ REST_FRAMEWORK = {
     # Requests per token, e.g. "10000/hour" or "50/minute".
     "DEFAULT_THROTTLE_RATES": {"api_token": os.environ.get("API_TOKEN_THROTTLE_RATE", "10000/hour")},
     "EXCEPTION_HANDLER": "policyhub.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "policyhub.api.ApiAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "policyhub.api_schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 

@@ -6,7 +6,7 @@
 Every transition goes through this module: it checks the user's role (a Django permission), the
 item's state and the maker-checker rule (nobody who submitted an item or wrote any of it may approve it), records who
 and when, saves with the optimistic lock of `policyhub.versioning` and leaves a history record with
-a reason.
+a reason. So does every edit of curated content (`save_edit`, `revert`): the admin only calls them.
 
 Editing a published item never touches it: `start_revision()` copies it into a draft row whose
 `revision_of` is the published row. Approving that revision writes its content onto the published
@@ -21,16 +21,24 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from policyhub.choices import WorkflowState
-from policyhub.models import ReviewedModel
+from policyhub.models import CuratedModel, ReviewedModel
 from policyhub.versioning import StaleVersion, obj_label, save_versioned
 
 # Longest change reason django-simple-history stores (its history_change_reason column).
 REASON_LENGTH = 100
 
-WORKFLOW_FIELDS = frozenset(
-    {"state", "revision_of", "submitted_by", "submitted_at", "reviewed_by", "reviewed_at", "review_comment"}
+# The workflow fields of reviewed content, in the order every admin shows them; transitions set them.
+WORKFLOW_FIELDS = (
+    "state",
+    "revision_of",
+    "submitted_by",
+    "submitted_at",
+    "reviewed_by",
+    "reviewed_at",
+    "review_comment",
 )
-BOOKKEEPING_FIELDS = frozenset({"created_at", "updated_at", "changed_by", "version"})
+BOOKKEEPING_FIELDS = ("created_at", "updated_at", "changed_by", "version")
+NOT_CONTENT = frozenset({*WORKFLOW_FIELDS, *BOOKKEEPING_FIELDS})
 PENDING_STATES = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
 # Reasons this module records itself, told apart from the ones curators give.
 AUTOMATIC_REASONS = ("Draft revision of #", "Submitted for review", "Sent back: ")
@@ -72,11 +80,7 @@ def required_permission(transition: Transition, model: type[ReviewedModel]) -> s
 
 def content_fields(model: type[ReviewedModel]) -> list[models.Field]:
     """The columns a revision carries: everything but the key, workflow and bookkeeping."""
-    return [
-        field
-        for field in model._meta.concrete_fields
-        if not field.primary_key and field.name not in WORKFLOW_FIELDS | BOOKKEEPING_FIELDS
-    ]
+    return [field for field in model._meta.concrete_fields if not field.primary_key and field.name not in NOT_CONTENT]
 
 
 def reason_text(text: str) -> str:
@@ -306,7 +310,7 @@ def start_revision(
         )
     revision = model(**{field.attname: getattr(item, field.attname) for field in content_fields(model)})
     for name, value in (changes or {}).items():
-        if name in WORKFLOW_FIELDS | BOOKKEEPING_FIELDS:
+        if name in NOT_CONTENT:
             raise ValueError(f"{name} is not content; a revision cannot change it.")
         setattr(revision, name, value)
     revision.state = WorkflowState.DRAFT
@@ -328,8 +332,56 @@ def start_revision(
     return revision
 
 
+@transaction.atomic
+def save_edit(
+    *, item: CuratedModel, by, changes: dict | None = None, reason: str = "", expected_version: int | None = None
+) -> CuratedModel:
+    """Save an edit of `item`: `changes` maps field names to new values.
+
+    A published reviewed item is never changed in place: the edit starts a draft revision of it,
+    which is returned instead (the caller tells them apart by primary key). Any other row is saved
+    under the optimistic lock.
+    """
+    if isinstance(item, ReviewedModel) and item.state == WorkflowState.PUBLISHED:
+        published = type(item)._base_manager.get(pk=item.pk)
+        return start_revision(item=published, by=by, changes=changes, reason=reason, expected_version=expected_version)
+    for name, value in (changes or {}).items():
+        setattr(item, name, value)
+    save_versioned(item, expected_version=expected_version, by=by, reason=reason)
+    return item
+
+
+@transaction.atomic
+def revert(
+    *,
+    item: CuratedModel,
+    by,
+    values: dict,
+    version_date,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> CuratedModel | None:
+    """Give `item` the `values` of its version of `version_date` again, as a new change; history stays.
+
+    Only fields whose stored value differs change; returns None when none does. Like any edit, a
+    published reviewed item gets a draft revision holding the old values (returned instead).
+    """
+    current = type(item)._base_manager.get(pk=item.pk)
+    changes = {name: value for name, value in values.items() if value != getattr(current, name)}
+    if not changes:
+        return None
+    reason = reason or reason_text(f"Reverted to the version of {version_date:%Y-%m-%d %H:%M} UTC")
+    if isinstance(current, ReviewedModel) and current.state == WorkflowState.PUBLISHED:
+        return save_edit(item=current, by=by, changes=changes, reason=reason, expected_version=expected_version)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current.full_clean()
+    save_versioned(current, expected_version=expected_version, by=by, reason=reason)
+    return current
+
+
 def apply_transition(
-    transition: Transition, *, item: ReviewedModel, by, comment: str = "", expected_version: int | None = None
+    *, transition: Transition, item: ReviewedModel, by, comment: str = "", expected_version: int | None = None
 ) -> ReviewedModel:
     """Run `transition` by name (admin buttons and actions); `comment` is the reason or the review comment."""
     if transition == Transition.SUBMIT:

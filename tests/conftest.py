@@ -4,8 +4,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from payers.demo import load_demo
+from tests.factories import UserFactory
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
@@ -41,6 +43,20 @@ def seeds_dir():
 @pytest.fixture
 def demo(db):
     load_demo()
+
+
+@pytest.fixture
+def reader(db):
+    """A reader who may not edit: the one reader of every test area (pages, API, snapshots)."""
+    return UserFactory(username="reader", password="pw-reader-123")
+
+
+@pytest.fixture
+def reader_client(reader):
+    # Its own client, so a test can hold a reader's and an editor's session side by side.
+    client = Client()
+    client.force_login(reader)
+    return client
 
 
 @pytest.fixture

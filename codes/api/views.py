@@ -1,6 +1,6 @@
 """API resources of the code catalogue: modifiers, places of service and diagnosis codes.
 
-The `codes` resource itself lives in `payers/api/views.py`: a code's brief includes payer coverage,
+The `codes` resource itself lives in `briefs/api/views.py`: a code's brief includes payer coverage,
 and `codes/` knows nothing of payers.
 """
 
@@ -13,13 +13,10 @@ from codes.selectors import diagnosis_code_list, modifier_list, place_of_service
 from policyhub.api import PageOrCursorPagination, ReadOnlyViewSet
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List modifiers", tags=["catalogue"]),
-    retrieve=extend_schema(summary="Get a modifier", tags=["catalogue"]),
-)
 class ModifierViewSet(ReadOnlyViewSet):
     """Two-character CPT and HCPCS Level II modifiers."""
 
+    schema_tag = "catalogue"
     serializer_class = ModifierSerializer
     filterset_class = ModifierFilterSet
     lookup_field = "code"
@@ -35,13 +32,10 @@ class ModifierViewSet(ReadOnlyViewSet):
         return value.upper()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List places of service", tags=["catalogue"]),
-    retrieve=extend_schema(summary="Get a place of service", tags=["catalogue"]),
-)
 class PlaceOfServiceViewSet(ReadOnlyViewSet):
     """CMS place-of-service codes."""
 
+    schema_tag = "catalogue"
     serializer_class = PlaceOfServiceSerializer
     filterset_class = PlaceOfServiceFilterSet
     lookup_field = "code"
@@ -54,13 +48,11 @@ class PlaceOfServiceViewSet(ReadOnlyViewSet):
         return place_of_service_list()
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List ICD-10-CM diagnosis codes", tags=["catalogue"]),
-    retrieve=extend_schema(summary="Get a diagnosis code", tags=["catalogue"]),
-)
+@extend_schema_view(list=extend_schema(summary="List ICD-10-CM diagnosis codes"))
 class DiagnosisCodeViewSet(ReadOnlyViewSet):
     """ICD-10-CM diagnosis codes; look one up with or without its dot (I25.10 or I2510)."""
 
+    schema_tag = "catalogue"
     serializer_class = DiagnosisCodeSerializer
     filterset_class = DiagnosisCodeFilterSet
     pagination_class = PageOrCursorPagination

@@ -1,10 +1,10 @@
 """The role groups (Policy editor, Policy reviewer, Viewer) and the publish permission of each
-reviewed model; see payers/roles.py. Runs `sync_roles()`, so the groups hold exactly the listed
+reviewed model; see policyhub/roles.py. Runs `sync_roles()`, so the groups hold exactly the listed
 permissions afterwards; a change of the role table comes with a new migration like this one."""
 
 from django.db import migrations
 
-from payers.roles import sync_roles
+from policyhub.roles import sync_roles
 
 
 def sync(apps, schema_editor):

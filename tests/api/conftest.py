@@ -48,11 +48,6 @@ def fresh_throttle_counts():
 
 
 @pytest.fixture
-def reader(db):
-    return UserFactory(username="reader")
-
-
-@pytest.fixture
 def api_key(reader):
     _, key = ApiToken.objects.issue(user=reader, name="tests")
     return key

@@ -1,8 +1,10 @@
 """The changes feed lists published changes since a time, for incremental sync."""
 
 import pytest
+from django.urls import resolve
 from django.utils import timezone
 
+from briefs.api.changes import RESOURCES
 from codes.models import SiteOfService
 from payers.choices import CoverageStatus
 from policyhub.choices import WorkflowState
@@ -132,3 +134,10 @@ def test_feed_pages_in_a_stable_order(api_client, dataset):
         url = body["next"]
     assert rows == sorted(rows)
     assert len(rows) == api_client.get(FEED, {"since": "2000-01-01T00:00:00Z"}).json()["count"]
+
+
+def test_every_resource_the_feed_reports_is_a_detail_route_of_the_router():
+    """A change's `url` is `<router root><model>/<key>/`: each model must be a router prefix with a detail view."""
+    for resource in RESOURCES:
+        match = resolve(f"/api/v1/{resource}/A0021/")
+        assert match.url_name.endswith("-detail"), resource

@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from briefs.api.views import CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from codes.models import BillingCode, DiagnosisCode
 from payers.api.views import (
     BenchmarkViewSet,
-    CodeViewSet,
     CoverageCriterionViewSet,
     DocumentationRequirementViewSet,
     FollowUpGapViewSet,
@@ -17,7 +17,7 @@ from payers.api.views import (
     PolicyDocumentViewSet,
 )
 from payers.models import CoverageCriterion, DocumentationRequirement, PolicyDocument
-from tests.api.helpers import keys, list_url, lookup_of
+from tests.api.helpers import RESOURCES, keys, list_url, lookup_of
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ CASES = [
     ("code", {"prior_auth": "required"}, ["mitral"], ["addon", "ambulance"]),
     ("code", {"has_open_gaps": "true"}, ["mitral"], ["addon"]),
     ("code", {"has_open_gaps": "false"}, ["addon", "ambulance"], ["mitral"]),
-    ("code", {"ordering": "-code"}, ["mitral"], []),
+    ("code", {"ordering": "-code"}, ["ambulance", "addon", "mitral"], []),
     ("modifier", {"q": "kx"}, ["kx"], ["m62"]),
     ("modifier", {"level": "CPT"}, ["m62"], ["kx"]),
     ("modifier", {"status": "active"}, ["kx"], ["m62"]),
@@ -54,13 +54,13 @@ CASES = [
     ("diagnosis-code", {"is_billable": "false"}, ["i25"], ["i2510"]),
     ("diagnosis-code", {"status": "terminated"}, ["i25"], ["i2510"]),
     ("diagnosis-code", {"updated_since": SINCE}, ["i2510"], ["t82"]),
-    ("diagnosis-code", {"ordering": "-code"}, ["i2510"], []),
+    ("diagnosis-code", {"ordering": "-code"}, ["t82", "i2510"], []),
     ("payer", {"q": "medi"}, ["medicare"], ["aetna"]),
     ("payer", {"slug": "aetna"}, ["aetna"], ["medicare"]),
     ("payer", {"kind": "medicare"}, ["medicare"], ["aetna"]),
     ("payer", {"is_national": "true"}, ["aetna"], ["medicare"]),
     ("payer", {"is_tracked": "false"}, ["medicare"], ["aetna"]),
-    ("payer", {"ordering": "slug"}, ["medicare", "aetna"], []),
+    ("payer", {"ordering": "slug"}, ["aetna", "medicare"], []),
     ("payer-policy", {"q": "LCD"}, ["lcd"], ["aetna_policy"]),
     ("payer-policy", {"payer": "aetna"}, ["aetna_policy"], ["lcd"]),
     ("payer-policy", {"payer_id": "@medicare.pk"}, ["lcd"], ["aetna_policy"]),
@@ -145,13 +145,19 @@ def _resolve(params: dict, dataset) -> dict:
 
 @pytest.mark.parametrize(("basename", "params", "included", "excluded"), CASES)
 def test_filter_keeps_right_rows_and_drops_wrong_ones(api_client, aged, basename, params, included, excluded):
-    """The filter lists the rows it describes and none of the others; drafts never appear."""
+    """The filter lists the rows it describes and none of the others; drafts never appear; `ordering` sorts."""
     response = api_client.get(list_url(basename), _resolve(params, aged))
     assert response.status_code == 200, response.json()
     listed = keys(response, basename)
     assert {lookup_of(basename, getattr(aged, row)) for row in included} <= listed
     unwanted = [*excluded, *DRAFTS.get(basename, [])]
     assert not {lookup_of(basename, getattr(aged, row)) for row in unwanted} & listed
+    if "ordering" in params:
+        # `included` is in the expected order: the listed rows must come back in that order.
+        field = RESOURCES[basename][1]
+        ordered = [str(row[field]) for row in response.json()["results"]]
+        expected = [lookup_of(basename, getattr(aged, row)) for row in included]
+        assert [key for key in ordered if key in expected] == expected
 
 
 @pytest.mark.parametrize(
@@ -227,7 +233,13 @@ def test_invalid_filter_value_answers_400_naming_the_parameter(api_client, datas
 
 
 def test_coverage_effective_on_is_the_criterion_in_force(api_client, dataset):
-    """`effective_on` picks, per payer, the criterion in force that day."""
-    response = api_client.get("/api/v1/coverage-criteria/", {"code": "93590", "effective_on": "2024-06-01"})
-    assert [row["id"] for row in response.json()["results"]] == [dataset.aetna_mitral.pk]
-    assert timezone.now()  # the dataset's open-ended criterion stays in force today
+    """`effective_on` picks, per payer, the criterion in force that day: ended ones drop out, open-ended ones stay."""
+
+    def in_force(day):
+        response = api_client.get("/api/v1/coverage-criteria/", {"code": "93590", "effective_on": day})
+        return [row["id"] for row in response.json()["results"]]
+
+    assert in_force("2022-06-01") == [dataset.medicare_mitral_old.pk]
+    assert in_force("2023-12-31") == [dataset.medicare_mitral_old.pk]  # its last day
+    assert in_force("2024-01-01") == [dataset.aetna_mitral.pk]
+    assert in_force(timezone.localdate().isoformat()) == [dataset.aetna_mitral.pk]  # open-ended: still in force

@@ -7,8 +7,9 @@ import yaml
 from django.core.management import call_command
 from drf_spectacular.validation import validate_schema
 
+from briefs.api.views import CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet
-from payers.api.views import CodeViewSet, CoverageCriterionViewSet, FollowUpGapViewSet
+from payers.api.views import CoverageCriterionViewSet, FollowUpGapViewSet
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 from codes.models import BillingCode, CodeBrief
 from payers.demo import load_demo
 from payers.models import CoverageCriterion
-from payers.roles import EDITOR, REVIEWER, assign_role, sync_roles
 from policyhub.choices import WorkflowState
+from policyhub.roles import EDITOR, REVIEWER, assign_role, sync_roles
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import BillingCodeFactory, DiagnosisCodeFactory
 

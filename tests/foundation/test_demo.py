@@ -14,8 +14,9 @@ from django.core.management import call_command
 from codes.choices import RelationshipKind, SettingType
 from codes.models import BillingCode, CodeBrief, CodeRelationship, ModifierGuidance, PlaceOfService
 from payers.choices import CoverageStatus, GapCategory, GapStatus, PriorAuth
-from payers.demo import SYSTEM_USERNAME, load_demo
+from payers.demo import load_demo
 from payers.models import CoverageCriterion, FollowUpGap, Payer
+from policyhub.accounts import SYSTEM_USERNAME
 from policyhub.choices import WorkflowState
 from policyhub.models import CuratedModel
 

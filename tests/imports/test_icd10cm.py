@@ -119,6 +119,7 @@ def test_bundled_release_slice_loads_without_a_path():
     assert CodeSetRelease.objects.get(kind="icd10cm").source_file.startswith("simple-icd-10-cm")
 
 
+@pytest.mark.full_release
 def test_bundled_release_reads_every_code_once():
     """The bundled FY2026 release holds 98,186 codes, 74,719 billable, seventh characters derived."""
     codes = {}
@@ -134,6 +135,7 @@ def test_bundled_release_reads_every_code_once():
     assert "QA0" in codes
 
 
+@pytest.mark.full_release
 def test_full_bundled_release_lands_every_code_exactly_once():
     """The whole FY2026 release in the database: each code once, headers not billable, one history
     row per code; the same release again is compared and writes nothing."""

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from briefs.sections import SECTIONS
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, CodeRelationship, ModifierGuidance
-from payers.brief_sections import SECTIONS
 from payers.choices import CoverageStatus, GapCategory, PriorAuth
 from payers.models import CoverageCriterion, FollowUpGap
 from policyhub.choices import WorkflowState

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from payers.roles import EDITOR, REVIEWER, VIEWER, assign_role, sync_roles
+from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role, sync_roles
 
 
 @pytest.fixture

@@ -4,14 +4,14 @@ field-by-field diff, and published together in one transaction."""
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from codes.models import CodeBrief
-from payers.change_sets import (
+from briefs.change_sets import (
     approve_change_set,
     change_set,
     review_queue,
     send_back_change_set,
     submit_change_set,
 )
+from codes.models import CodeBrief
 from payers.models import CoverageCriterion, DocumentationRequirement
 from policyhub.choices import WorkflowState
 from policyhub.workflow import WorkflowError, start_revision

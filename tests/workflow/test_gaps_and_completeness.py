@@ -8,9 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from briefs.completeness import completeness, completeness_report
 from codes.models import BillingCode
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, GapStatus
-from payers.completeness import completeness, completeness_report
 from payers.models import FollowUpGap
 from payers.services import detect_gaps
 from policyhub.choices import WorkflowState

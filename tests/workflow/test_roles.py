@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from payers.roles import EDITOR, REVIEWER, VIEWER, assign_role, sync_roles
+from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role, sync_roles
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from payers.roles import EDITOR, REVIEWER, VIEWER
+from policyhub.roles import EDITOR, REVIEWER, VIEWER
 from tests.workflow.adminpages import form_data, messages_of, page_errors
 
 pytestmark = pytest.mark.django_db

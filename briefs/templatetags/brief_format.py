@@ -2,7 +2,7 @@
 
 from django import template
 
-from payers.brief_sections import plain_number as plain_number_text
+from briefs.sections import plain_number as plain_number_text
 
 register = template.Library()
 

@@ -1,7 +1,7 @@
 """The user admin: roles decide admin access, and users are deactivated, never deleted.
 
 Staff status is not a separate checkbox to forget: it follows the user's role groups
-(`payers.roles.set_roles`). Deleting a user would drop their admin log and leave the history they
+(`policyhub.roles.set_roles`). Deleting a user would drop their admin log and leave the history they
 wrote pointing at nobody, so people who leave are deactivated instead.
 """
 
@@ -11,7 +11,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from payers.roles import ROLES, set_roles
+from policyhub.roles import ROLES, set_roles
 
 User = get_user_model()
 

@@ -4,7 +4,7 @@ reviewer, viewer); `--none` removes every role. Staff status follows the roles."
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from payers.roles import EDITOR, REVIEWER, ROLES, VIEWER, roles_of, set_roles
+from policyhub.roles import EDITOR, REVIEWER, ROLES, VIEWER, roles_of, set_roles
 
 SHORT_NAMES = {"editor": EDITOR, "reviewer": REVIEWER, "viewer": VIEWER}
 

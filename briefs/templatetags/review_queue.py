@@ -2,7 +2,7 @@
 
 from django import template
 
-from payers.change_sets import drafts_of, review_queue
+from briefs.change_sets import drafts_of, review_queue
 
 register = template.Library()
 

@@ -1,5 +1,5 @@
 """The review pages of the admin: the queue of change sets, and one code's change set as a diff with
-its submit, approve and send-back buttons. Thin: every rule is in `payers.change_sets`."""
+its submit, approve and send-back buttons. Thin: every rule is in `briefs.change_sets`."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,8 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from codes.models import BillingCode
-from payers.change_sets import (
+from briefs.change_sets import (
     approval_refusal,
     approve_change_set,
     change_set,
@@ -19,6 +18,7 @@ from payers.change_sets import (
     send_back_change_set,
     submit_change_set,
 )
+from codes.models import BillingCode
 from policyhub.versioning import StaleVersion
 
 

@@ -1,12 +1,11 @@
-"""Code pages: the index and the brief.
+"""Code pages under /codes/: the index, a code's brief and its Markdown download.
 
-They show payer coverage, so their views live with the other cross-app pages in policyhub.views
-(the codes app itself never imports payers).
+The URL namespace stays "codes" (`codes:detail`), the name readers and templates have always used.
 """
 
 from django.urls import path
 
-from policyhub import views
+from briefs import views
 
 app_name = "codes"
 urlpatterns = [

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from django.urls import reverse
 
-from payers.brief_sections import Brief, Missing, plain_number
+from briefs.sections import Brief, Missing, plain_number
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 _LINE_START_MARKER = re.compile(r"^(\s*)([#+-])", re.MULTILINE)

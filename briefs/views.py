@@ -1,0 +1,101 @@
+"""The code pages: the overview, the code index, a code's brief and its Markdown download.
+
+They show a code's catalogue facts together with payer coverage and gaps, which is why they live in
+`briefs`, above `codes` and `payers`.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404, HttpResponse
+from django.utils import timezone
+from django.views.generic import TemplateView, View
+
+from briefs.completeness import completeness_report
+from briefs.markdown import render_markdown
+from briefs.sections import brief_for
+from codes.models import BillingCode
+from codes.selectors import code_categories, published_brief_prefetch, recently_changed_briefs
+from payers.filtersets import CodeCoverageFilterSet, FollowUpGapFilterSet
+from payers.models import FollowUpGap, Payer
+from payers.selectors import codes_with_coverage_summary, open_gap_counts_by_category, payer_list
+from payers.views import gap_chart
+from policyhub.views import FilteredListView
+
+
+def can_preview_drafts(user) -> bool:
+    """Editors see the pending draft of a brief; everybody else only ever sees published text."""
+    return user.is_staff and user.has_perm("codes.change_codebrief")
+
+
+class OverviewView(LoginRequiredMixin, TemplateView):
+    template_name = "pages/overview.html"
+
+    def get_context_data(self, **kwargs):
+        chart = gap_chart(open_gap_counts_by_category())
+        # Counted by the worklist's own filter, so the number matches the list its link opens.
+        overdue = FollowUpGapFilterSet({"overdue": True}, queryset=FollowUpGap.objects.all()).qs
+        return super().get_context_data(
+            code_count=BillingCode.objects.count(),
+            payer_count=Payer.objects.count(),
+            open_gap_count=sum(bar["count"] for bar in chart),
+            overdue_count=overdue.count(),
+            gap_chart=chart,
+            recent_briefs=recently_changed_briefs(),
+            **kwargs,
+        )
+
+
+class CodeListView(FilteredListView):
+    template_name = "codes/billingcode_list.html"
+    filterset_class = CodeCoverageFilterSet
+    filter_labels = {
+        "q": "Code or words",
+        "system": "Code system",
+        "category": "Category",
+        "payer": "Payer",
+        "coverage_status": "Coverage status",
+        "prior_auth": "Prior authorization",
+        "has_open_gaps": "Has open follow-up gaps",
+        "is_add_on": "Add-on code",
+    }
+
+    def base_queryset(self):
+        return codes_with_coverage_summary().prefetch_related(published_brief_prefetch()).order_by("code", "system")
+
+    def filter_options(self):
+        return {
+            "category": [(category, category) for category in code_categories()],
+            "payer": list(payer_list().values_list("slug", "name")),
+        }
+
+
+class CodeBriefView(LoginRequiredMixin, TemplateView):
+    """The published brief of one code; editors see the pending draft instead, under a banner."""
+
+    template_name = "codes/billingcode_detail.html"
+
+    def get_context_data(self, code, **kwargs):
+        brief = brief_for(code, preview=can_preview_drafts(self.request.user))
+        if brief is None:
+            raise Http404(f"No billing code {code}.")
+        return super().get_context_data(
+            brief=brief,
+            code=brief.code,
+            completeness=completeness_report(brief.code),
+            today=timezone.localdate(),
+            **kwargs,
+        )
+
+
+class CodeBriefMarkdownView(LoginRequiredMixin, View):
+    """The published brief as a Markdown file (drafts are previewed on the page only)."""
+
+    def get(self, request, code):
+        brief = brief_for(code)
+        if brief is None:
+            raise Http404(f"No billing code {code}.")
+        response = HttpResponse(
+            render_markdown(brief, absolute_url=request.build_absolute_uri),
+            content_type="text/markdown; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="policyhub-brief-{brief.code.code}.md"'
+        return response

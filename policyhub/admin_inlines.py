@@ -1,0 +1,116 @@
+"""Inline bases of the admin: rows edited on their parent's page, with the parent's constraints checked."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import UniqueConstraint
+from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
+
+from policyhub.choices import WorkflowState
+from policyhub.forms import EDIT_FIELDS, VersionedModelForm
+from policyhub.models import ReviewedModel
+from policyhub.versioning import obj_label
+from policyhub.workflow import publish_permission
+
+# Curators paste policy links without a scheme; they are https (Django 6 will assume so too).
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class CuratedInlineForm(VersionedModelForm):
+    """An inline row that also checks the constraints involving its parent (and its version).
+
+    Django leaves the inline foreign key out of model validation, so a constraint on it (one
+    'no modifier' row per code, a code not related to itself) would otherwise only fail in the
+    database, as a server error.
+    """
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self._errors or not any(isinstance(f, InlineForeignKeyField) for f in self.fields.values()):
+            return
+        try:
+            self.instance.validate_constraints(exclude=self._get_validation_exclusions())
+        except ValidationError as e:
+            self._update_errors(e)
+
+
+class CuratedInlineFormSet(BaseInlineFormSet):
+    """Refuses rows of one save that clash with each other under a partial unique constraint (two
+    'no modifier' rows entered together): each row alone passes, and the database would fail."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        if self.instance.pk is not None:
+            # Django sets only the parent's id; rows whose __str__ names the parent would query it each.
+            setattr(form.instance, self.fk.name, self.instance)
+        return form
+
+    def kept_rows(self):
+        """The valid rows this save keeps: existing ones and filled-in new ones, minus deletions."""
+        return [
+            form.instance
+            for form in self.forms
+            if form.is_valid() and form not in self.deleted_forms and (form.has_changed() or form.instance.pk)
+        ]
+
+    # The curator saving; set by CuratedInline.get_formset.
+    user = None
+
+    def clean(self):
+        super().clean()
+        self._check_deletions()
+        rows = self.kept_rows()
+        for constraint in self.model._meta.constraints:
+            if not (isinstance(constraint, UniqueConstraint) and constraint.fields and constraint.condition):
+                continue
+            seen = set()
+            for row in rows:
+                key = tuple(
+                    # Every row of the formset has the same parent, which may not be saved yet.
+                    "parent" if name == self.fk.name else getattr(row, row._meta.get_field(name).attname)
+                    for name in constraint.fields
+                )
+                if None in key or not constraint.condition.check(row._get_field_expression_map(meta=row._meta)):
+                    continue
+                if key in seen:
+                    raise ValidationError(f"Only one of these rows is allowed: {constraint.violation_error_message}")
+                seen.add(key)
+
+    def _check_deletions(self):
+        """Published or in-review content leaves by retirement, which only reviewers may do."""
+        for form in self.deleted_forms:
+            row = form.instance
+            if (
+                isinstance(row, ReviewedModel)
+                and row.pk
+                and row.state != WorkflowState.DRAFT
+                and self.user is not None
+                and not self.user.has_perm(publish_permission(type(row)))
+            ):
+                raise ValidationError(
+                    f"{obj_label(row)} is {row.get_state_display().lower()}: only a reviewer can remove it "
+                    "(retire it instead)."
+                )
+
+
+class CuratedInline(admin.TabularInline):
+    form = CuratedInlineForm
+    formset = CuratedInlineFormSet
+    formfield_overrides = URL_FIELDS
+    extra = 0
+    show_change_link = True
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in EDIT_FIELDS]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if fieldsets and self.has_change_permission(request, obj):
+            name, options = fieldsets[-1]
+            fieldsets[-1] = (name, {**options, "fields": [*options["fields"], "base_version"]})
+        return fieldsets
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.user = request.user
+        return formset
