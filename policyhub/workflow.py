@@ -316,17 +316,22 @@ def start_revision(
     revision.state = WorkflowState.DRAFT
     revision.revision_of = item
     revision.changed_by = by
-    revision.full_clean()
+    raced = WorkflowError(f"{label} already has an open revision (started a moment ago); edit that revision instead.")
+    try:
+        revision.full_clean()
+    except ValidationError:
+        # Another start committed after the check above; the constraint's validation saw it.
+        if pending_revision(item) is not None:
+            raise raced from None
+        raise
     revision._history_user = by
     revision._change_reason = reason_text(reason or f"Draft revision of #{item.pk}")
     try:
         with transaction.atomic():
             revision.save()
     except IntegrityError:
-        # Another start won the race after the check above; the one-open-revision constraint refused this one.
-        raise WorkflowError(
-            f"{label} already has an open revision (started a moment ago); edit that revision instead."
-        ) from None
+        # Another start won the race after validation; the one-open-revision constraint refused this one.
+        raise raced from None
     for field in model._meta.many_to_many:
         getattr(revision, field.name).set(getattr(item, field.name).all())
     return revision
