@@ -6,6 +6,7 @@ import json
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html
 
 from briefs.completeness import completeness_annotation
@@ -38,13 +39,25 @@ class CoverageInlineFormSet(CuratedInlineFormSet):
 class CoverageInline(CuratedInline):
     model = CoverageCriterion
     formset = CoverageInlineFormSet
-    fields = ("payer", "coverage_status", "prior_auth", "policy", "effective_start", "effective_end", "state")
+    fields = (
+        "payer",
+        "coverage_status",
+        "prior_auth",
+        "criteria",
+        "diagnosis_codes",
+        "policy",
+        "effective_start",
+        "effective_end",
+        "state",
+    )
     readonly_fields = ("state",)
-    autocomplete_fields = ("payer", "policy")
+    autocomplete_fields = ("payer", "policy", "diagnosis_codes")
     show_change_link = True
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("payer", "policy__payer")
+        return (
+            super().get_queryset(request).select_related("payer", "policy__payer").prefetch_related("diagnosis_codes")
+        )
 
 
 class DocumentationInline(CuratedInline):
@@ -97,6 +110,15 @@ class BillingCodeCoverageAdmin(BillingCodeAdmin):
             # One expression in the list's own query: no query per row.
             queryset = queryset.annotate(completeness=completeness_annotation())
         return queryset
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        code = self.get_object(request, object_id)
+        if code is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "change_set_url": reverse("admin_review:change_set", args=[code.code]),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="complete", ordering="completeness")
     def completeness(self, obj):

@@ -7,6 +7,7 @@ they cannot drift apart.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
@@ -16,7 +17,7 @@ from codes.models import BillingCode, CodeBrief, CodeDiagnosis, SiteOfService
 from codes.selectors import brief_preview
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
-from payers.selectors import code_brief, tracked_payers
+from payers.selectors import code_brief, pending_content, tracked_payers
 
 MISSING_TEXT = "Data not available in the input."
 
@@ -165,7 +166,24 @@ def brief_for(code: str, *, preview: bool = False) -> Brief | None:
         return None
     text = billing_code.published_briefs[0] if billing_code.published_briefs else None
     draft = brief_preview(billing_code) if preview else None
+    if preview:
+        _overlay_pending(billing_code)
     return build_brief(billing_code, draft or text, payers=list(tracked_payers()), is_preview=draft is not None)
+
+
+def _overlay_pending(code: BillingCode) -> None:
+    """Put the pending criteria and documentation in place of what they will replace, marked
+    `is_pending`, so the preview shows the brief as it will publish."""
+    criteria, documentation = pending_content(code)
+    for attr, pending in (("coverage", criteria), ("documentation", documentation)):
+        replaced = {row.revision_of_id for row in pending if row.revision_of_id}
+        for row in pending:
+            row.is_pending = True
+        rows = [row for row in getattr(code, attr) if row.pk not in replaced] + pending
+        if attr == "coverage":
+            # Newest period first within each payer, as the published list is ordered.
+            rows.sort(key=lambda row: (row.payer.name, -(row.effective_start or date.min).toordinal()))
+        setattr(code, attr, rows)
 
 
 def build_brief(code: BillingCode, text: CodeBrief | None, *, payers: list[Payer], is_preview: bool = False) -> Brief:

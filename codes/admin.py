@@ -1,6 +1,10 @@
+import re
+
 from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
@@ -20,9 +24,11 @@ from codes.models import (
     SiteOfService,
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
-from policyhub.admin import CuratedAdmin
+from policyhub.admin import CuratedAdmin, admin_change_url
 from policyhub.admin_inlines import CuratedInline
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
+from policyhub.choices import WorkflowState
+from policyhub.workflow import PENDING_STATES, pending_revision
 
 
 class ModifierGuidanceInline(CuratedInline):
@@ -51,17 +57,41 @@ class CodeDiagnosisInline(CuratedInline):
     fields = ("diagnosis", "note")
 
 
-class CodeBriefInline(admin.StackedInline):
-    model = CodeBrief
-    extra = 0
-    show_change_link = True
-    fields = ("title", "headline", "state")
-    readonly_fields = ("title", "headline", "state")
-    can_delete = False
-    verbose_name_plural = "briefs (open a brief to edit it)"
+class CodeBriefInline(CuratedInline):
+    """The brief's texts, edited on the code's page: the draft, the open revision, or the published
+    brief (saving that starts its revision)."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    model = CodeBrief
+    template = "admin/edit_inline/stacked.html"
+    fields = (
+        "title",
+        "headline",
+        "lead",
+        "significance",
+        "key_payers_summary",
+        "reader_takeaways",
+        "audience_note",
+        "service_type",
+        "site_of_service_summary",
+        "clinical_context",
+        "state",
+    )
+    readonly_fields = ("state",)
+    max_num = 1
+    can_delete = False
+    verbose_name_plural = "brief"
+
+    def get_queryset(self, request):
+        # One row: the brief an editor works on. A published brief with an open revision is
+        # represented by that revision; retired briefs are history.
+        pending = CodeBrief._base_manager.filter(revision_of=OuterRef("pk"), state__in=PENDING_STATES)
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(state=WorkflowState.RETIRED)
+            .exclude(Exists(pending))
+            .select_related("code")
+        )
 
 
 class BillingCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
@@ -122,6 +152,9 @@ class BillingCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
 
 @admin.register(CodeBrief)
 class CodeBriefAdmin(ReviewedAdmin):
+    """Briefs. "Add brief" for a code that already has one leads to that brief (or its open
+    revision) instead of a second brief, which the one-brief-per-code constraint forbids."""
+
     list_display = ("code", "title", "state", "revision_of", "updated_at", "changed_by")
     list_filter = ("state",)
     search_fields = ("=code__code", "title", "headline")
@@ -135,6 +168,53 @@ class CodeBriefAdmin(ReviewedAdmin):
         WORKFLOW_FIELDSET,
         ("Record", {"classes": ("collapse",), "fields": CuratedAdmin.readonly_fields}),
     )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        existing = self._existing_brief(request.GET.get("code", "")) if request.method == "GET" else None
+        if existing is not None:
+            self.message_user(
+                request,
+                f"{existing.code.code} already has a brief; it is opened here. "
+                "Saving a change to a published brief starts its draft revision.",
+                messages.INFO,
+            )
+            return HttpResponseRedirect(admin_change_url(existing))
+        return super().add_view(request, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            return form
+        existing_brief = self._existing_brief
+
+        class AddBriefForm(form):
+            def clean(self):
+                cleaned_data = super().clean()
+                code = cleaned_data.get("code")
+                existing = existing_brief(code.pk) if code is not None else None
+                if existing is not None:
+                    # Caught here, with a way forward, rather than as the constraint's bare message.
+                    self.add_error(
+                        "code",
+                        format_html(
+                            "{} already has a brief: <a href='{}'>open it</a> to edit it (your entries here stay "
+                            "on this page to copy).",
+                            code.code,
+                            admin_change_url(existing),
+                        ),
+                    )
+                return cleaned_data
+
+        return AddBriefForm
+
+    def _existing_brief(self, code_pk) -> CodeBrief | None:
+        """The brief an editor should work on for the code: its open revision, else its current brief."""
+        if not str(code_pk).isdigit():
+            return None
+        current = CodeBrief.objects.current().filter(code_id=code_pk).select_related("code").first()
+        if current is None:
+            return None
+        return pending_revision(current) or current
 
 
 @admin.register(CodeRelationship)
@@ -192,6 +272,10 @@ class DiagnosisCodeForm(forms.ModelForm):
     code = forms.CharField(max_length=8, help_text="With or without the dot: I25.10 or I2510.")
 
 
+# What a diagnosis code (or its start) looks like as typed: a letter, then letters or digits.
+CODE_PREFIX = re.compile(r"^[A-Za-z][0-9A-Za-z]{0,6}$")
+
+
 @admin.register(DiagnosisCode)
 class DiagnosisCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [DiagnosisCodeResource]
@@ -208,7 +292,12 @@ class DiagnosisCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # Curators type codes with the dot (I25.10); they are stored without it.
-        return super().get_search_results(request, queryset, search_term.replace(".", "").strip())
+        term = search_term.replace(".", "").strip()
+        if CODE_PREFIX.match(term):
+            # A code or its beginning: one range scan of the prefix index (98k rows on ICD-10-CM),
+            # not a search through every description.
+            return queryset.filter(code__startswith=term.upper()), False
+        return super().get_search_results(request, queryset, term)
 
 
 @admin.register(CodeDiagnosis)

@@ -430,7 +430,12 @@ class DiagnosisCode(CuratedModel):
         verbose_name = "diagnosis code"
         # A plain index: db_index on a CharField adds a second, LIKE-pattern index on PostgreSQL,
         # and status is only ever matched exactly (terminated codes are the rare, wanted case).
-        indexes = [models.Index(fields=["status"], name="diagnosiscode_status")]
+        indexes = [
+            models.Index(fields=["status"], name="diagnosiscode_status"),
+            # The pickers look codes up by their beginning (LIKE 'I25%'); PostgreSQL's ordinary index
+            # serves that only with the pattern operator class (SQLite ignores opclasses).
+            models.Index(fields=["code"], name="diagnosiscode_code_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
         constraints = [
             # The second character is a digit in most codes, but FY2026 added letters (QA0...).
             models.CheckConstraint(

@@ -21,6 +21,7 @@ from payers.models import (
     Payer,
     PolicyDocument,
 )
+from policyhub.choices import WorkflowState
 
 # The order gaps are worked in, wherever they are listed: most urgent priority, then soonest due (undated last).
 GAP_ORDER = (F("priority").asc(), F("due_date").asc(nulls_last=True), "pk")
@@ -144,3 +145,17 @@ def summarise_payers(payers: list[Payer]) -> list[Payer]:
         for name, per_payer in counts.items():
             setattr(payer, name, per_payer.get(payer.pk, 0))
     return payers
+
+
+def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[DocumentationRequirement]]:
+    """Draft and in-review criteria and documentation of `code`, for an editor's preview only."""
+    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
+    criteria = (
+        CoverageCriterion._base_manager.filter(code=code, state__in=pending)
+        .select_related("payer", "policy")
+        .prefetch_related("diagnosis_codes")
+    )
+    documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=pending).select_related(
+        "payer", "policy"
+    )
+    return list(criteria), list(documentation)

@@ -12,7 +12,10 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from policyhub import admin_tokens  # noqa: F401  (registers the API token admin)
+from policyhub import (
+    admin_tokens,  # noqa: F401  (registers the API token admin)
+    admin_users,  # noqa: F401  (registers the user admin)
+)
 from policyhub.admin_inlines import URL_FIELDS
 from policyhub.choices import WorkflowState
 from policyhub.forms import (
@@ -26,6 +29,7 @@ from policyhub.models import ReviewedModel
 from policyhub.paginators import CappedCountPaginator
 from policyhub.versioning import StaleVersion, field_changes
 from policyhub.workflow import (
+    published_references,
     revert,
     save_edit,
 )
@@ -174,6 +178,14 @@ class CuratedAdmin(SimpleHistoryAdmin):
             return []
         rows = self.model._base_manager.filter(pk__in=selected)
         return [StaleVersion(row, seen[str(row.pk)]).message for row in rows if row.version != seen[str(row.pk)]]
+
+    def get_deleted_objects(self, objs, request):
+        # Rows that published content refers to are listed as protected, which makes the admin
+        # refuse the deletion (single or bulk) and say which published rows use them.
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for obj in objs:
+            protected = [*protected, *published_references(obj)]
+        return to_delete, model_count, perms_needed, protected
 
     # --- Saving ---
 

@@ -29,6 +29,8 @@ from policyhub.workflow import (
 
 # The workflow section of a reviewed model's change page (ReviewedAdmin makes its fields read-only).
 WORKFLOW_FIELDSET = ("Workflow", {"fields": WORKFLOW_FIELDS})
+# The change form's "Save and submit for review" button.
+SUBMIT_BUTTON = "_submit_for_review"
 
 
 class ReviewedAdmin(CuratedAdmin):
@@ -91,14 +93,45 @@ class ReviewedAdmin(CuratedAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk is not None:
             context["workflow"] = self.workflow_context(request, obj)
+        # Submitting is a button of the change form itself, so the edits on the page are saved first.
+        context["submit_for_review"] = self.has_change_permission(request, obj) and (
+            obj is None or obj.pk is None or obj.state in (WorkflowState.DRAFT, WorkflowState.PUBLISHED)
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if SUBMIT_BUTTON in request.POST:
+            return self._submit_saved(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if SUBMIT_BUTTON in request.POST:
+            # Saving published content started a draft revision (workflow.save_edit); that is what is submitted.
+            return self._submit_saved(request, getattr(request, "_policyhub_revision", None) or obj)
+        return super().response_change(request, obj)
+
+    def _submit_saved(self, request, obj):
+        """ "Save and submit for review": the form is saved; then its row (or the revision the save
+        started) is submitted. A refused submission leaves the save in place and says why."""
+        item = type(obj)._base_manager.get(pk=obj.pk)
+        try:
+            with transaction.atomic():
+                apply_transition(transition=Transition.SUBMIT, item=item, by=request.user)
+        except (PermissionDenied, ValidationError, StaleVersion) as error:
+            self.message_user(
+                request, "Your changes were saved but not submitted. " + " ".join(error_messages(error)), messages.ERROR
+            )
+        else:
+            self.message_user(request, f"{obj_label(item)} was saved and submitted for review.", messages.SUCCESS)
+        return HttpResponseRedirect(admin_change_url(item))
 
     def workflow_context(self, request, obj) -> dict:
         """The workflow panel of the change page: state, who/when, and the buttons this user may press."""
         buttons, notes = [], []
         for transition in Transition:
             source, _target = TRANSITIONS[transition]
-            if obj.state != source:
+            if obj.state != source or transition == Transition.SUBMIT and self.has_change_permission(request, obj):
+                # A draft the user can edit is submitted with the change form's "Save and submit".
                 continue
             problem = refusal(transition, item=obj, user=request.user)
             if problem is None:

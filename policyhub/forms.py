@@ -1,15 +1,18 @@
 """Form bases of curated records: the version an edit is based on, and the curator's reason.
 
 `VersionedModelForm` carries the record's `version` as of the moment the form was shown. When
-someone else saved the record meanwhile, validation fails with what they changed, the curator's
-entries stay in the form, and the hidden version moves on to the current one: saving again after
-checking applies the curator's values on top of the other change, deliberately.
+someone else saved the record meanwhile, validation fails with what they changed and the form is
+rebuilt on the current version (`policyhub.conflicts`): fields the curator did not touch take the
+current values, the curator's own edits stay, and a field both people changed shows the current
+value with the curator's beside it, to choose. Saving the rebuilt form therefore never puts a stale
+value back: only what the curator changed, or chose, is applied on top of the other change.
 """
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 
 from policyhub.choices import WorkflowState
+from policyhub.conflicts import rebuild_on_current
 from policyhub.models import ReviewedModel
 from policyhub.versioning import StaleVersion
 from policyhub.workflow import REASON_LENGTH, pending_revision
@@ -37,6 +40,15 @@ class VersionedModelForm(forms.ModelForm):
             )
             self.fields["base_version"].initial = self.current_version
 
+    def _get_validation_exclusions(self):
+        # The workflow columns are set by the system, never by the form, so their values on the
+        # instance are real: constraints that involve them (one current brief per code) are checked
+        # here and refused as form errors instead of failing in the database.
+        exclude = super()._get_validation_exclusions()
+        if isinstance(self.instance, ReviewedModel):
+            exclude -= {"state", "revision_of"}
+        return exclude
+
     @property
     def changed_data(self):
         return [name for name in super().changed_data if name not in EDIT_FIELDS]
@@ -48,15 +60,21 @@ class VersionedModelForm(forms.ModelForm):
         expected = cleaned_data.get("base_version")
         if expected is not None and self.current_version is not None and expected != self.current_version:
             conflict = StaleVersion(self.instance, expected)
-            self._rebase(conflict.current_version)
-            self.add_error(
-                self.conflict_field(),
-                forms.ValidationError(
-                    f"{conflict.message} Your entries are kept here: check them against those changes "
-                    "and save again to apply them.",
-                    code="stale",
-                ),
+            clashes = rebuild_on_current(self, conflict)
+            advice = (
+                " The form now shows the current version: fields you did not change have its values, "
+                "your own changes are kept."
             )
+            if clashes:
+                advice += (
+                    " You both changed " + ", ".join(clash.label for clash in clashes) + ": each shows the "
+                    "current value, with yours next to it; choose, then save again."
+                )
+            else:
+                advice += " Check, then save again to apply your changes."
+            self.add_error(self.conflict_field(), forms.ValidationError(conflict.message + advice, code="stale"))
+            for clash in clashes:
+                self.add_error(clash.name, forms.ValidationError(clash.message, code="stale"))
         elif isinstance(self.instance, ReviewedModel) and not self.reverting:
             self._check_editable(self.instance)
         return cleaned_data
@@ -64,12 +82,6 @@ class VersionedModelForm(forms.ModelForm):
     def conflict_field(self) -> str | None:
         """Where the conflict message is shown; None: above the form."""
         return None
-
-    def _rebase(self, version: int | None) -> None:
-        if version is None:
-            return
-        self.data = self.data.copy()
-        self.data[self.add_prefix("base_version")] = str(version)
 
     def _check_editable(self, item: ReviewedModel) -> None:
         label = item._meta.verbose_name

@@ -130,6 +130,13 @@ class ReviewedModel(CuratedModel):
                 name="%(app_label)s_%(class)s_state_valid",
                 violation_error_message="Unknown workflow state.",
             ),
+            # Two editors starting a revision at once must not make two: the second start fails here.
+            models.UniqueConstraint(
+                fields=["revision_of"],
+                condition=Q(state__in=[WorkflowState.DRAFT, WorkflowState.IN_REVIEW]),
+                name="%(app_label)s_%(class)s_one_open_revision",
+                violation_error_message="This item already has an open revision; edit that revision instead.",
+            ),
         ]
 
 

@@ -14,7 +14,8 @@ Recorded coverage assertions are view-only for everyone (the admin refuses edits
 
 Superusers hold every permission. `sync_roles()` makes each group hold exactly the permissions
 below; the data migration `payers/migrations/0004_roles.py` runs it, and a change to this table
-comes with a new migration that runs it again. `assign_role()` puts a user in one role.
+comes with a new migration that runs it again. `set_roles()` gives a user their roles and the staff
+status that goes with them (the user admin and `manage.py assign_role` call it).
 """
 
 from django.apps import apps as global_apps
@@ -158,11 +159,33 @@ def _model(apps, label: str):
 
 
 @transaction.atomic
+def set_roles(*, user, roles) -> None:
+    """Give `user` exactly `roles` (role groups; other groups stay) and the staff status they imply.
+
+    Editors and reviewers are staff (admin access); a viewer, or a user with no role, is not,
+    unless a superuser. The user admin and `manage.py assign_role` both come here, so the groups a
+    user holds and their admin access never disagree.
+    """
+    roles = set(roles)
+    unknown = roles - set(ROLES)
+    if unknown:
+        raise ValueError(f"Unknown role {sorted(unknown)[0]!r}; the roles are {', '.join(ROLES)}.")
+    groups = list(Group.objects.filter(name__in=roles))
+    if len(groups) != len(roles):
+        missing = roles - {group.name for group in groups}
+        raise LookupError(f"The role group {sorted(missing)[0]!r} does not exist; run `manage.py migrate`.")
+    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name__in=roles))
+    user.groups.add(*groups)
+    staff = user.is_superuser or bool(roles & STAFF_ROLES)
+    if user.is_staff != staff:
+        user.is_staff = staff
+        user.save(update_fields=["is_staff"])
+
+
 def assign_role(*, user, role: str) -> None:
-    """Make `role` the user's only role; editors and reviewers become staff (admin access), viewers not."""
-    if role not in ROLES:
-        raise ValueError(f"Unknown role {role!r}; the roles are {', '.join(ROLES)}.")
-    user.groups.remove(*Group.objects.filter(name__in=ROLES).exclude(name=role))
-    user.groups.add(Group.objects.get(name=role))
-    user.is_staff = role in STAFF_ROLES
-    user.save(update_fields=["is_staff"])
+    """Make `role` the user's only role."""
+    set_roles(user=user, roles=[role])
+
+
+def roles_of(user) -> list[str]:
+    return sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))

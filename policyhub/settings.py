@@ -121,7 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # transaction takes the write lock when it begins: an import then compares and writes with no
     # other writer in between (PostgreSQL imports lock their tables instead), and no transaction
     # fails half-way with "database is locked" when it first writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    # Write-ahead logging lets readers (pages, the API) read while an import writes, instead of
+    # waiting behind its lock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -26,6 +26,7 @@ handler404 = "policyhub.errors.page_not_found"
 handler500 = "policyhub.errors.server_error"
 
 urlpatterns = [
+    path("admin/review/", include("briefs.review_views")),
     path("admin/", admin.site.urls),
     path("accounts/", include(account_urls)),
     path("api/", include("policyhub.api_urls")),

@@ -4,7 +4,7 @@
                       in review --send back (with a comment)--> draft
 
 Every transition goes through this module: it checks the user's role (a Django permission), the
-item's state and the maker-checker rule (whoever submitted an item cannot approve it), records who
+item's state and the maker-checker rule (nobody who submitted an item or wrote any of it may approve it), records who
 and when, saves with the optimistic lock of `policyhub.versioning` and leaves a history record with
 a reason. So does every edit of curated content (`save_edit`, `revert`): the admin only calls them.
 
@@ -16,7 +16,7 @@ history. Lives in `policyhub` because `codes` (briefs) and `payers` (criteria) s
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
@@ -123,6 +123,8 @@ def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception |
         )
     if transition == Transition.APPROVE and item.submitted_by_id is not None and item.submitted_by_id == user.pk:
         return PermissionDenied(f"You submitted {label} for review yourself; another reviewer must approve it.")
+    if transition == Transition.APPROVE and user.pk in authors(item):
+        return PermissionDenied(f"You wrote part of {label}; another reviewer must approve it.")
     if transition == Transition.RETIRE:
         pending = pending_revision(item)
         if pending is not None:
@@ -131,6 +133,41 @@ def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception |
                 "approve it or delete it before retiring."
             )
     return None
+
+
+def authors(item: ReviewedModel) -> set[int]:
+    """Ids of the users who wrote content of `item` (a draft, or a revision of published content).
+
+    Read from its history: the record that created it and every record whose content differs from
+    the one before. Submitting and sending back change only workflow columns, so they do not count.
+    """
+    names = [field.attname for field in content_fields(type(item))]
+    records = item.history.order_by("history_date", "history_id").values_list("history_user_id", *names)
+    who, previous = set(), None
+    for user_id, *content in records:
+        if content != previous and user_id is not None:
+            who.add(user_id)
+        previous = content
+    return who
+
+
+def published_references(obj: models.Model, *, limit: int = 5) -> list[str]:
+    """Published content that refers to `obj` (and would lose the reference if `obj` were deleted).
+
+    Covers every relation to reviewed content, foreign keys and many-to-many alike: deleting a
+    diagnosis code would silently drop it from a published criterion's list, deleting a code would
+    take its published brief with it. Such rows are not deleted; one sentence per referrer says why.
+    """
+    found = []
+    for relation in obj._meta.related_objects:
+        related = relation.related_model
+        if not (isinstance(related, type) and issubclass(related, ReviewedModel)):
+            continue
+        rows = related._base_manager.filter(**{relation.field.name: obj.pk}, state=WorkflowState.PUBLISHED)
+        found.extend(
+            f"{obj_label(obj)} is used by the published {related._meta.verbose_name} “{row}”." for row in rows[:limit]
+        )
+    return found
 
 
 def allowed_transitions(*, item: ReviewedModel, user) -> list[Transition]:
@@ -292,10 +329,22 @@ def start_revision(
     revision.state = WorkflowState.DRAFT
     revision.revision_of = item
     revision.changed_by = by
-    revision.full_clean()
+    raced = WorkflowError(f"{label} already has an open revision (started a moment ago); edit that revision instead.")
+    try:
+        revision.full_clean()
+    except ValidationError:
+        # Another start committed after the check above; the constraint's validation saw it.
+        if pending_revision(item) is not None:
+            raise raced from None
+        raise
     revision._history_user = by
     revision._change_reason = reason_text(reason or f"Draft revision of #{item.pk}")
-    revision.save()
+    try:
+        with transaction.atomic():
+            revision.save()
+    except IntegrityError:
+        # Another start won the race after validation; the one-open-revision constraint refused this one.
+        raise raced from None
     for field in model._meta.many_to_many:
         getattr(revision, field.name).set(getattr(item, field.name).all())
     return revision

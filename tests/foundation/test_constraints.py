@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from codes.choices import CodeSystem, RelationshipKind
@@ -31,10 +31,6 @@ JAN_1 = datetime.date(2025, 1, 1)
 JUN_30 = datetime.date(2025, 6, 30)
 JUL_1 = datetime.date(2025, 7, 1)
 DEC_31 = datetime.date(2025, 12, 31)
-
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="exclusion constraints exist only on PostgreSQL"
-)
 
 
 def messages(excinfo) -> str:
@@ -269,9 +265,8 @@ class TestCoverageCriterion:
             row.full_clean()
         assert excinfo.value.message_dict["policy"] == ["The source policy belongs to another payer."]
 
-    @on_postgresql
-    def test_postgresql_refuses_overlap_even_when_validation_is_bypassed(self):
-        """The exclusion constraint stops an overlapping row written without clean()."""
+    def test_the_database_refuses_overlap_even_when_validation_is_bypassed(self):
+        """The exclusion constraint (PostgreSQL) or trigger (SQLite) stops an overlapping row saved without clean()."""
         existing = CoverageCriterionFactory(effective_start=JAN_1, effective_end=JUN_30)
         refused_by_database(lambda: self.criterion(existing, effective_start=JUN_30).save())
         refused_by_database(lambda: self.criterion(existing).save())
@@ -279,13 +274,32 @@ class TestCoverageCriterion:
             self.criterion(existing, effective_end=JAN_1).save()
         assert "coveragecriterion_no_overlap" in str(excinfo.value)
 
-    @on_postgresql
-    def test_postgresql_allows_what_validation_allows(self):
-        """Adjacent periods, revisions and retired rows pass the exclusion constraint too."""
+    def test_the_database_refuses_overlap_through_bulk_create_and_update(self):
+        """Writes that never call save() (bulk_create, queryset update) are refused the same way."""
+        existing = CoverageCriterionFactory(effective_start=JAN_1, effective_end=JUN_30)
+        refused_by_database(
+            lambda: CoverageCriterion.objects.bulk_create([self.criterion(existing, effective_start=JUN_30)])
+        )
+        later = self.criterion(existing, effective_start=JUL_1, effective_end=DEC_31)
+        later.save()
+        refused_by_database(
+            lambda: CoverageCriterion.objects.filter(pk=later.pk).update(effective_start=datetime.date(2025, 6, 1))
+        )
+        # A retired row coming back into force is an overlap too.
+        retired = self.criterion(existing, effective_start=JAN_1, state=WorkflowState.RETIRED)
+        retired.save()
+        refused_by_database(
+            lambda: CoverageCriterion.objects.filter(pk=retired.pk).update(state=WorkflowState.PUBLISHED)
+        )
+        assert CoverageCriterion.objects.filter(code=existing.code).count() == 3
+
+    def test_the_database_allows_what_validation_allows(self):
+        """Adjacent periods, revisions, retired rows and a row's own longer period pass the database too."""
         existing = CoverageCriterionFactory(effective_start=JAN_1, effective_end=JUN_30)
         self.criterion(existing, effective_start=JUL_1).save()
         self.criterion(existing, effective_start=JAN_1, revision_of=existing).save()
         self.criterion(existing, effective_start=JAN_1, state=WorkflowState.RETIRED).save()
+        CoverageCriterion.objects.filter(pk=existing.pk).update(effective_start=datetime.date(2024, 1, 1))
         assert CoverageCriterion.objects.filter(code=existing.code).count() == 4
 
 

@@ -103,6 +103,8 @@ def example_url(key: str, route: str, pattern: URLPattern, users: dict) -> str:
         "codes:markdown": {"code": "93590"},
         "payers:detail": {"slug": "aetna"},
         "coverage-check-page": {"code": "93590"},
+        "admin_review:change_set": {"code": "93590"},
+        "admin_review:transition": {"code": "93590"},
         "cds:service": {"service_id": "policyhub-crd-order-sign"},
     }
     if key in examples:

@@ -85,6 +85,7 @@ class TestHistory:
 
 class TestConflicts:
     def test_second_save_on_a_stale_form_is_refused_and_nothing_is_lost(self, editor, other_editor, login):
+        """A refused form is rebuilt on the current version: saving it again keeps the other change."""
         code = BillingCodeFactory(short_descriptor="Original", category="Cardiovascular")
         CodeCategory.objects.create(name="Structural heart")
         first, second = login(editor), login(other_editor)
@@ -99,16 +100,57 @@ class TestConflicts:
         assert "was changed by erin-editor" in errors
         assert "Short descriptor: Original → Editor one's wording" in errors
         assert "your change was not saved" in errors
-        # The second editor's entry is still in the form, ready to save again deliberately.
-        assert refused.context["adminform"].form["category"].value() == "Structural heart"
+        form = refused.context["adminform"].form
+        # The second editor's own entry stays; the field they did not touch now shows the current value.
+        assert form["category"].value() == "Structural heart"
+        assert form["short_descriptor"].value() == "Editor one's wording"
         code.refresh_from_db()
         assert (code.short_descriptor, code.category) == ("Editor one's wording", "Cardiovascular")
 
-        # After checking the other change, the second editor keeps it and saves their own on top.
-        again = second.post(admin_url(code, "change"), form_data(refused, short_descriptor="Editor one's wording"))
+        # Pressing Save again on the rebuilt form applies only the second editor's change.
+        again = second.post(admin_url(code, "change"), form_data(refused))
         assert again.status_code == 302, page_errors(again)
         code.refresh_from_db()
         assert (code.short_descriptor, code.category) == ("Editor one's wording", "Structural heart")
+
+    def test_a_field_both_changed_is_shown_side_by_side_and_never_overwritten_unasked(
+        self, editor, other_editor, login
+    ):
+        """Both editors changed one field: the current value fills it, the refused entry is shown beside it."""
+        code = BillingCodeFactory(short_descriptor="Original")
+        first, second = login(editor), login(other_editor)
+        first_form = first.get(admin_url(code, "change"))
+        second_form = second.get(admin_url(code, "change"))
+        first.post(admin_url(code, "change"), form_data(first_form, short_descriptor="Wording A"))
+
+        refused = second.post(admin_url(code, "change"), form_data(second_form, short_descriptor="Wording B"))
+        form = refused.context["adminform"].form
+        assert form["short_descriptor"].value() == "Wording A"
+        field_errors = " ".join(form.errors["short_descriptor"])
+        assert "Wording A" in field_errors and "Wording B" in field_errors
+        assert "You both changed short descriptor" in page_errors(refused)
+
+        # Saved as is: the other editor's value stays.
+        assert second.post(admin_url(code, "change"), form_data(refused)).status_code == 302
+        code.refresh_from_db()
+        assert code.short_descriptor == "Wording A"
+
+    def test_choosing_ones_own_value_after_a_clash_applies_it(self, editor, other_editor, login):
+        code = BillingCodeFactory(short_descriptor="Original")
+        first, second = login(editor), login(other_editor)
+        first_form = first.get(admin_url(code, "change"))
+        second_form = second.get(admin_url(code, "change"))
+        first.post(admin_url(code, "change"), form_data(first_form, short_descriptor="Wording A"))
+        refused = second.post(admin_url(code, "change"), form_data(second_form, short_descriptor="Wording B"))
+
+        chosen = second.post(admin_url(code, "change"), form_data(refused, short_descriptor="Wording B"))
+        assert chosen.status_code == 302, page_errors(chosen)
+        code.refresh_from_db()
+        assert code.short_descriptor == "Wording B"
+        assert list(code.history.values_list("history_user__username", flat=True)[:2]) == [
+            "eddie-editor",
+            "erin-editor",
+        ]
 
     def test_stale_list_editable_row_is_refused(self, editor, other_editor, login):
         gap = FollowUpGapFactory(status=GapStatus.OPEN, priority=GapPriority.MEDIUM)

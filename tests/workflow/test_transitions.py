@@ -170,7 +170,7 @@ class TestAdmin:
     def test_buttons_shown_match_the_role(self, editor, reviewer, login):
         item = CodeBriefFactory(state=WorkflowState.DRAFT)
         editor_page = login(editor).get(admin_url(item, "change")).content.decode()
-        assert 'value="submit"' in editor_page and 'value="approve"' not in editor_page
+        assert 'name="_submit_for_review"' in editor_page and 'value="approve"' not in editor_page
         submit_for_review(item=item, by=editor)
         reviewer_page = login(reviewer).get(admin_url(item, "change")).content.decode()
         assert 'value="approve"' in reviewer_page and 'value="send_back"' in reviewer_page

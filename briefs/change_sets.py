@@ -1,0 +1,210 @@
+"""Change sets: everything pending for one billing code's brief, submitted, reviewed and published together.
+
+A code's change set is its pending reviewed content: draft or in-review briefs, coverage criteria and
+documentation requirements of the code, new rows and revisions of published ones alike. An editor
+submits it once, a reviewer reads one before/after diff of the whole brief and approves it once,
+and approval publishes every row in one transaction: all of it or nothing.
+
+Each row still goes through `policyhub.workflow` (role, state and history per row); this module adds
+the rules that span the set. Maker-checker spans it too: nobody who submitted or wrote any row of the
+set may approve it.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.urls import reverse
+
+from codes.models import BillingCode, CodeBrief
+from payers.models import CoverageCriterion, DocumentationRequirement
+from policyhub.choices import WorkflowState
+from policyhub.models import ReviewedModel
+from policyhub.versioning import FieldChange, display_value
+from policyhub.workflow import (
+    PENDING_STATES,
+    WorkflowError,
+    approve,
+    authors,
+    content_fields,
+    send_back,
+    submit_for_review,
+)
+
+# The reviewed parts of a brief, in the order the brief prints them.
+REVIEWED_PARTS = (CodeBrief, CoverageCriterion, DocumentationRequirement)
+
+
+@dataclass
+class Change:
+    """One pending row of a change set, compared with what readers see now."""
+
+    item: ReviewedModel
+    published: ReviewedModel | None
+    fields: list[FieldChange]
+
+    @property
+    def kind(self) -> str:
+        return str(self.item._meta.verbose_name)
+
+    @property
+    def is_new(self) -> bool:
+        return self.published is None
+
+    @property
+    def admin_url(self) -> str:
+        opts = self.item._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[self.item.pk])
+
+
+@dataclass
+class ChangeSet:
+    """The pending content of one code."""
+
+    code: BillingCode
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        states = {change.item.state for change in self.changes}
+        return WorkflowState.DRAFT if WorkflowState.DRAFT in states else WorkflowState.IN_REVIEW
+
+    @property
+    def in_review(self) -> list[ReviewedModel]:
+        return [change.item for change in self.changes if change.item.state == WorkflowState.IN_REVIEW]
+
+    @property
+    def drafts(self) -> list[ReviewedModel]:
+        return [change.item for change in self.changes if change.item.state == WorkflowState.DRAFT]
+
+    @property
+    def submitted_at(self):
+        times = [item.submitted_at for item in self.in_review if item.submitted_at]
+        return min(times) if times else None
+
+    @property
+    def submitters(self) -> list[str]:
+        return sorted({str(item.submitted_by) for item in self.in_review if item.submitted_by_id})
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(change.kind for change in self.changes))
+
+    @property
+    def summary(self) -> str:
+        """What changed, counted by kind: "1 code brief, 2 coverage criteria"."""
+        counts = Counter(type(change.item) for change in self.changes)
+        return ", ".join(
+            f"{count} {model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural}"
+            for model, count in counts.items()
+        )
+
+    @property
+    def review_comment(self) -> str:
+        return next((change.item.review_comment for change in self.changes if change.item.review_comment), "")
+
+
+def _pending(model: type[ReviewedModel], code: BillingCode):
+    return model._base_manager.filter(code=code, state__in=PENDING_STATES).select_related("submitted_by", "revision_of")
+
+
+def _field_changes(item: ReviewedModel, published: ReviewedModel | None) -> list[FieldChange]:
+    model = type(item)
+    changes = []
+    for model_field in content_fields(model):
+        before = getattr(published, model_field.attname) if published else None
+        after = getattr(item, model_field.attname)
+        if before != after and not (published is None and after in (None, "")):
+            changes.append(
+                FieldChange(
+                    str(model_field.verbose_name).capitalize(),
+                    display_value(model, model_field.name, before),
+                    display_value(model, model_field.name, after),
+                )
+            )
+    for model_field in model._meta.many_to_many:
+        after = sorted(str(row) for row in getattr(item, model_field.name).all())
+        before = sorted(str(row) for row in getattr(published, model_field.name).all()) if published else []
+        if before != after:
+            changes.append(FieldChange(str(model_field.verbose_name).capitalize(), ", ".join(before), ", ".join(after)))
+    return changes
+
+
+def change_set(code: BillingCode) -> ChangeSet:
+    """The pending content of `code` with its field-by-field differences from the published rows."""
+    result = ChangeSet(code=code)
+    for model in REVIEWED_PARTS:
+        for item in _pending(model, code):
+            published = item.revision_of if item.revision_of_id else None
+            result.changes.append(Change(item=item, published=published, fields=_field_changes(item, published)))
+    return result
+
+
+def review_queue() -> list[ChangeSet]:
+    """Every code with content in review, the longest waiting first."""
+    code_ids = set()
+    for model in REVIEWED_PARTS:
+        code_ids.update(model._base_manager.filter(state=WorkflowState.IN_REVIEW).values_list("code_id", flat=True))
+    sets = [change_set(code) for code in BillingCode.objects.filter(pk__in=code_ids)]
+    return sorted((s for s in sets if s.in_review), key=lambda s: (s.submitted_at is None, s.submitted_at))
+
+
+def drafts_of(user) -> list[ChangeSet]:
+    """Change sets with drafts `user` wrote or submitted (what they work on, and what was sent back)."""
+    code_ids = set()
+    for model in REVIEWED_PARTS:
+        for item in model._base_manager.filter(state=WorkflowState.DRAFT):
+            if item.submitted_by_id == user.pk or user.pk in authors(item):
+                code_ids.add(item.code_id)
+    return [change_set(code) for code in BillingCode.objects.filter(pk__in=code_ids)]
+
+
+@transaction.atomic
+def submit_change_set(*, code: BillingCode, by) -> ChangeSet:
+    """Submit every draft of `code` for review at once; none is submitted when one is refused."""
+    pending = change_set(code)
+    if not pending.drafts:
+        raise WorkflowError(f"{code.code} has no draft to submit.")
+    for item in pending.drafts:
+        submit_for_review(item=item, by=by)
+    return change_set(code)
+
+
+def approval_refusal(pending: ChangeSet, user) -> Exception | None:
+    """Why `user` may not approve the change set, or None (maker-checker over the whole set)."""
+    if pending.drafts:
+        return WorkflowError(
+            f"{pending.code.code} still has {len(pending.drafts)} draft(s) not submitted; "
+            "a change set is approved whole."
+        )
+    for item in pending.in_review:
+        if item.submitted_by_id == user.pk or user.pk in authors(item):
+            return PermissionDenied(
+                f"You wrote or submitted part of the change set of {pending.code.code} "
+                f"({item._meta.verbose_name} “{item}”); another reviewer must approve it."
+            )
+    return None
+
+
+@transaction.atomic
+def approve_change_set(*, code: BillingCode, by, reason: str = "") -> list[ReviewedModel]:
+    """Publish the whole change set of `code` in one transaction; returns the published rows."""
+    pending = change_set(code)
+    if not pending.in_review:
+        raise WorkflowError(f"{code.code} has nothing in review.")
+    problem = approval_refusal(pending, by)
+    if problem is not None:
+        raise problem
+    return [approve(item=item, by=by, reason=reason) for item in pending.in_review]
+
+
+@transaction.atomic
+def send_back_change_set(*, code: BillingCode, by, comment: str) -> ChangeSet:
+    """Return the whole change set of `code` to its editors as drafts, with the reviewer's comment."""
+    pending = change_set(code)
+    if not pending.in_review:
+        raise WorkflowError(f"{code.code} has nothing in review.")
+    for item in pending.in_review:
+        send_back(item=item, by=by, comment=comment)
+    return change_set(code)
