@@ -14,6 +14,7 @@ from codes.choices import (
     ReleaseKind,
     SettingType,
 )
+from policyhub.changelog import ChangeLogSpec
 from policyhub.models import CuratedModel, ReviewedModel, TimeStampedModel
 
 
@@ -136,6 +137,14 @@ class BillingCode(CuratedModel):
         blank=True,
     )
 
+    change_log = ChangeLogSpec(
+        "codes",
+        keys=("code",),
+        billing_code="code",
+        # Payer-side rows that show the code's summary (reverse relations named by the payers app).
+        shown_in=("coverage_criteria", "documentation_requirements", "benchmarks", "gaps"),
+    )
+
     class Meta:
         ordering = ["code"]
         constraints = [
@@ -222,6 +231,8 @@ class CodeBrief(ReviewedModel):
         help_text="A clinical vignette: who the patient is and how the procedure is done.",
     )
 
+    change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
+
     class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "-updated_at"]
         constraints = [
@@ -249,6 +260,8 @@ class CodeRelationship(CuratedModel):
         help_text="Read as: from-code <kind> to-code (93592 add-on to 93590).",
     )
     note = models.CharField(max_length=255, blank=True)
+
+    change_log = ChangeLogSpec("codes", keys=("from_code__code", "to_code__code"), part=True)
 
     class Meta:
         ordering = ["from_code__code", "kind", "to_code__code"]
@@ -284,6 +297,8 @@ class Modifier(CuratedModel):
         null=True, blank=True, help_text="When the CMS action (add, change, discontinue...) took effect."
     )
     release = models.ForeignKey(CodeSetRelease, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    change_log = ChangeLogSpec("modifiers", keys=("code",))
 
     class Meta:
         ordering = ["code"]
@@ -321,6 +336,8 @@ class ModifierGuidance(CuratedModel):
 
     NO_MODIFIER_LABEL = "00"
     NO_MODIFIER_DESCRIPTION = "No modifier"
+
+    change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
 
     class Meta:
         ordering = ["code__code", "display_order", "id"]
@@ -364,6 +381,8 @@ class PlaceOfService(CuratedModel):
     )
     description = models.TextField(blank=True)
 
+    change_log = ChangeLogSpec("places-of-service", keys=("code",))
+
     class Meta:
         ordering = ["code"]
         verbose_name = "place of service"
@@ -389,6 +408,8 @@ class SiteOfService(CuratedModel):
         max_length=255, blank=True, help_text="E.g. 'catheterization laboratory or hybrid operating room'."
     )
     is_typical = models.BooleanField("typical", default=True)
+
+    change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
 
     class Meta:
         ordering = ["code__code", "place_of_service__code"]
@@ -424,6 +445,8 @@ class DiagnosisCode(CuratedModel):
         null=True, blank=True, help_text="Set when a release no longer lists the code: that release's effective date."
     )
     release = models.ForeignKey(CodeSetRelease, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    change_log = ChangeLogSpec("diagnosis-codes", keys=("code",), shown_in=("coverage_criteria",))
 
     class Meta:
         ordering = ["code"]
@@ -469,6 +492,8 @@ class CodeDiagnosis(CuratedModel):
     code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, related_name="code_diagnoses")
     diagnosis = models.ForeignKey(DiagnosisCode, on_delete=models.PROTECT, related_name="code_links")
     note = models.CharField(max_length=255, blank=True)
+
+    change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
 
     class Meta:
         ordering = ["code__code", "diagnosis__code"]

@@ -27,6 +27,7 @@ from payers.choices import (
     PriorAuth,
     RequirementLevel,
 )
+from policyhub.changelog import ChangeLogSpec
 from policyhub.choices import WorkflowState
 from policyhub.models import CuratedModel, ReviewedModel, ReviewedQuerySet
 
@@ -48,6 +49,12 @@ class Payer(CuratedModel):
         "with a brief; a missing one opens a follow-up gap.",
     )
     website = models.URLField(blank=True)
+
+    change_log = ChangeLogSpec(
+        "payers",
+        keys=("slug",),
+        shown_in=("policies", "coverage_criteria", "documentation_requirements", "benchmarks", "gaps"),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -90,6 +97,8 @@ class PolicyDocument(CuratedModel):
         max_length=255, blank=True, help_text="For Medicare documents: the contractor and its jurisdiction type."
     )
     source_id = models.CharField(max_length=50, blank=True, help_text="The source system's id (MCD document id).")
+
+    change_log = ChangeLogSpec("payer-policies", shown_in=("coverage_criteria", "documentation_requirements", "gaps"))
 
     class Meta:
         ordering = ["payer__name", "number", "-document_version"]
@@ -202,6 +211,8 @@ class CoverageCriterion(ReviewedModel):
 
     objects = CoverageCriterionQuerySet.as_manager()
 
+    change_log = ChangeLogSpec("coverage-criteria", billing_code="code__code")
+
     class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "payer__name", "-effective_start"]
         verbose_name = "coverage criterion"
@@ -310,6 +321,8 @@ class DocumentationRequirement(ReviewedModel):
         PolicyDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="documentation_requirements"
     )
 
+    change_log = ChangeLogSpec("documentation-requirements", billing_code="code__code")
+
     class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "payer__name", "kind", "id"]
 
@@ -339,6 +352,8 @@ class Benchmark(CuratedModel):
     period_end = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=255, help_text="E.g. 'CMS PFS PPRRVU July 2024'.")
     release = models.ForeignKey(CodeSetRelease, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    change_log = ChangeLogSpec("benchmarks", billing_code="code__code")
 
     class Meta:
         ordering = ["code__code", "metric", "setting", "-period_start"]
@@ -387,6 +402,8 @@ class FollowUpGap(CuratedModel):
     rule = models.CharField(
         max_length=40, blank=True, db_index=True, help_text="Set when the gap was opened by automatic detection."
     )
+
+    change_log = ChangeLogSpec("gaps", billing_code="code__code")
 
     class Meta:
         ordering = ["status", "priority", "due_date", "id"]

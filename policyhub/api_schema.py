@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from policyhub.api import ConditionalMixin, ErrorSerializer, ReadOnlyViewSet
+from policyhub.api_pagination import POSITION_HEADER
 
 
 class ApiAutoSchema(AutoSchema):
@@ -46,7 +47,9 @@ class ApiAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction == "response" and self.method == "GET":
             if isinstance(self.view, ConditionalMixin):
-                responses["304"] = {"description": "Not modified: the `If-None-Match` ETag is still current."}
+                responses["304"] = {
+                    "description": "Not modified: the `If-None-Match` ETag (or `If-Modified-Since`) is still current."
+                }
                 for code in ("200", "304"):
                     responses[code].setdefault("headers", {}).update(self._conditional_headers())
             for code, description in self.ERRORS.items():
@@ -63,7 +66,11 @@ class ApiAutoSchema(AutoSchema):
             },
             "Last-Modified": {
                 "schema": {"type": "string"},
-                "description": "When the newest of the rows shown last changed (informational).",
+                "description": "When published data last changed; send it back as `If-Modified-Since`.",
+            },
+            POSITION_HEADER: {
+                "schema": {"type": "integer"},
+                "description": "The change-log position the response is consistent with.",
             },
         }
 
@@ -76,6 +83,14 @@ class ApiAutoSchema(AutoSchema):
                     OpenApiTypes.STR,
                     OpenApiParameter.HEADER,
                     description="The ETag of a previous response: 304 with no body if nothing changed since.",
+                )
+            )
+            parameters.append(
+                OpenApiParameter(
+                    "If-Modified-Since",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The Last-Modified of a previous response: 304 if nothing changed since.",
                 )
             )
         if isinstance(self.view, ReadOnlyViewSet) and self.view.action == "retrieve":

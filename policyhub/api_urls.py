@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from briefs.api.coverage_check import CoverageCheckView
-from briefs.api.views import ChangeViewSet, CodeViewSet
+from briefs.api.views import CodeViewSet
 from codes.api.views import DiagnosisCodeViewSet, ModifierViewSet, PlaceOfServiceViewSet
 from payers.api.views import (
     BenchmarkViewSet,
@@ -15,6 +15,7 @@ from payers.api.views import (
     PayerViewSet,
     PolicyDocumentViewSet,
 )
+from policyhub.api_changes import ChangeViewSet
 
 app_name = "api"
 

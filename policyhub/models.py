@@ -12,12 +12,25 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
+from policyhub import changelog
+from policyhub.changelog import ChangeLogEntry, ChangeLogSpec  # noqa: F401  (the model lives there)
 from policyhub.choices import WorkflowState
+
+
+class ChangeLoggingHistoryManager(HistoryManager):
+    """simple-history's manager; its bulk history (bulk_create_with_history) also fills the change log."""
+
+    def bulk_history_create(self, objs, *args, update=False, **kwargs):
+        objs = list(objs)
+        created = super().bulk_history_create(objs, *args, update=update, **kwargs)
+        changelog.record_rows(self.model.instance_type, [obj.pk for obj in objs])
+        return created
 
 
 class AuditHistory(HistoricalRecords):
@@ -28,6 +41,15 @@ class AuditHistory(HistoricalRecords):
     column the model indexes, plus every foreign key and unique field: on a release import that
     meant fourteen indexes to maintain per history row, a large part of the import's time.
     """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("history_manager", ChangeLoggingHistoryManager)
+        super().__init__(*args, **kwargs)
+
+    def create_historical_record(self, instance, history_type, using=None):
+        """Every audited change also goes to the change log, in the same transaction."""
+        super().create_historical_record(instance, history_type, using=using)
+        changelog.record_instance(instance, removed=history_type == "-")
 
     def copy_fields(self, model):
         fields = super().copy_fields(model)
@@ -66,9 +88,20 @@ class CuratedModel(TimeStampedModel):
         help_text="Increases on every save; a save based on an older version is refused.",
     )
     history = AuditHistory(inherit=True)
+    # How rows name what changed in the change log (`policyhub.changelog`); None: not published data.
+    change_log: ChangeLogSpec | None = None
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        # The row, its history and its change-log entries commit together.
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic(using=kwargs.get("using")):
+            return super().delete(*args, **kwargs)
 
 
 class ReviewedQuerySet(models.QuerySet):

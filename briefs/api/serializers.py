@@ -1,16 +1,12 @@
-"""The whole code brief and the changes feed in the API.
+"""The whole code brief in the API.
 
 Serializers read only what the view's selector has joined or prefetched: none of them queries.
 Workflow fields stay out: the API only ever shows published content.
 """
 
-from urllib.parse import quote
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
-from briefs.api.changes import RESOURCES, ChangeAction
 from codes.api.serializers import (
     BillingCodeSerializer,
     CodeBriefTextSerializer,
@@ -82,41 +78,3 @@ class CodeBriefSerializer(BillingCodeSerializer):
     @extend_schema_field(RelatedCodeSerializer(many=True))
     def get_related_codes(self, code):
         return RelatedCodeSerializer(related_codes(code), many=True, context=self.context).data
-
-
-class ChangeQuerySerializer(serializers.Serializer):
-    """The changes feed's query parameters."""
-
-    since = serializers.DateTimeField(help_text="ISO 8601 date-time; changes at or after it are listed.")
-    until = serializers.DateTimeField(required=False, help_text="ISO 8601 date-time; only changes before it.")
-    model = serializers.MultipleChoiceField(
-        choices=RESOURCES, required=False, help_text="Only changes of these resources; repeat for several."
-    )
-
-    def validate(self, attrs):
-        if attrs.get("until") and attrs["until"] <= attrs["since"]:
-            raise serializers.ValidationError({"until": "Must be later than since."})
-        return attrs
-
-
-class ChangeSerializer(serializers.Serializer):
-    """One change of published data."""
-
-    model = serializers.ChoiceField(choices=RESOURCES, help_text="The resource that changed: /api/v1/<model>/<key>/.")
-    key = serializers.CharField(help_text="Its lookup value: the code for codes, the slug for payers, else the id.")
-    action = serializers.ChoiceField(
-        choices=ChangeAction.choices, help_text="`deleted`: no longer published (retired or removed)."
-    )
-    time = serializers.DateTimeField(help_text="When the change was recorded.")
-    billing_code = serializers.CharField(
-        allow_null=True, help_text="The billing code whose brief the change also touches, if any."
-    )
-    url = serializers.SerializerMethodField(help_text="Where to fetch the resource now; null when deleted.")
-
-    @extend_schema_field(serializers.URLField(allow_null=True))
-    def get_url(self, change: dict) -> str | None:
-        if change["action"] == ChangeAction.DELETED:
-            return None
-        # `model` is the resource's router prefix and `key` its lookup value, so the router's root is all it needs.
-        root = reverse("api:api-root", request=self.context.get("request"))
-        return f"{root}{change['model']}/{quote(str(change['key']), safe='')}/"

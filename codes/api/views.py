@@ -10,7 +10,7 @@ from codes.api.serializers import DiagnosisCodeSerializer, ModifierSerializer, P
 from codes.filtersets import DiagnosisCodeFilterSet, ModifierFilterSet, PlaceOfServiceFilterSet
 from codes.models import DiagnosisCode
 from codes.selectors import diagnosis_code_list, modifier_list, place_of_service_list
-from policyhub.api import PageOrCursorPagination, ReadOnlyViewSet
+from policyhub.api import ReadOnlyViewSet
 
 
 class ModifierViewSet(ReadOnlyViewSet):
@@ -55,13 +55,11 @@ class DiagnosisCodeViewSet(ReadOnlyViewSet):
     schema_tag = "catalogue"
     serializer_class = DiagnosisCodeSerializer
     filterset_class = DiagnosisCodeFilterSet
-    pagination_class = PageOrCursorPagination
     lookup_field = "code"
-    lookup_value_pattern = r"[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?"
+    lookup_value_pattern = r"[A-Za-z][0-9A-Za-z]{2}(\.?[0-9A-Za-z]{1,4})?"
     lookup_description = "The ICD-10-CM code, with or without its dot: I25.10 or I2510."
     ordering = ("code",)
     ordering_fields = ("code", "updated_at")
-    cursor_ordering = ("updated_at", "id")
 
     def get_queryset(self):
         return diagnosis_code_list()

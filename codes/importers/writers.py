@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 
+from policyhub import changelog
+
 # Text and numbers go to the driver as they are; other types take the backend's adaptation.
 PASS_THROUGH = {
     "AutoField",
@@ -80,9 +82,11 @@ def insert_rows(model, rows: Sequence[dict], *, when) -> list[int]:
 
 
 def record_history(model, ids: Sequence[int], history_type: str, *, user, reason: str, when) -> None:
-    """Copy the rows `ids` of `model`, as they now are, into its history table in one statement."""
+    """Copy the rows `ids` of `model`, as they now are, into its history table in one statement,
+    and append their entries to the change log (as every audited save does)."""
     if not ids:
         return
+    changelog.record_rows(model, ids)
     history = model.history.model
     stamp = {
         "history_date": when,

@@ -28,7 +28,7 @@ from payers.selectors import (
     published_coverage,
     published_documentation,
 )
-from policyhub.api import PageOrCursorPagination, ReadOnlyViewSet
+from policyhub.api import ReadOnlyViewSet
 
 
 class PayerViewSet(ReadOnlyViewSet):
@@ -65,16 +65,14 @@ class CoverageCriterionViewSet(ReadOnlyViewSet):
 
     schema_tag = "coverage"
     list_description = (
-        "Published criteria. To sync: walk with `cursor=` (ordered by `updated_at`, then id) and "
-        "next time ask only for `updated_since=<start of the previous sync>`. `effective_on=<date>` keeps the "
-        "criteria in force on that date."
+        "Published criteria. To sync, see the recipe in docs/api.md: walk with `cursor=`, then "
+        "follow /api/v1/changes/ after the walk's `change_position`. `effective_on=<date>` keeps the criteria in "
+        "force on that date."
     )
     serializer_class = CoverageCriterionSerializer
     filterset_class = CoverageCriterionFilterSet
-    pagination_class = PageOrCursorPagination
     ordering = ("code__code", "payer__name", "-effective_start", "id")
     ordering_fields = ("effective_start", "effective_end", "last_verified", "updated_at")
-    cursor_ordering = ("updated_at", "id")
 
     def get_queryset(self):
         return published_coverage()

@@ -2,9 +2,9 @@
 orderings) and every code detail answers on the demo data and on the API tests' `dataset` exactly
 as recorded in `answers/<data>.<database>.json` — same rows, same order, same JSON.
 
-Keys and times differ from run to run, so both are normalised before comparing: a key becomes
-its order of first appearance per resource, a time becomes "<time>". `UPDATE_ANSWERS=1` rewrites
-the file (only when an answer is meant to change).
+Keys, times and change-log positions differ from run to run, so they are normalised before
+comparing: a key becomes its order of first appearance per resource, a time "<time>", a position
+"<position>". `UPDATE_ANSWERS=1` rewrites the file (only when an answer is meant to change).
 """
 
 import json
@@ -91,8 +91,9 @@ class Normaliser:
             own = value.get("url", "")
             match = KEYED.search(own) if isinstance(own, str) else None
             inner = match.group(1) if match else resource
-            if value.get("model") and "key" in value and str(value["key"]).isdigit():
-                value = {**value, "key": self.key(value["model"], value["key"])}
+            kind = value.get("model") or value.get("resource")
+            if kind and "key" in value and str(value["key"]).isdigit():
+                value = {**value, "key": self.key(kind, value["key"])}
             return {name: self(item, inner, name) for name, item in value.items()}
         if isinstance(value, list):
             return [self(item, resource, field) for item in value]
@@ -103,6 +104,8 @@ class Normaliser:
             if match:
                 return value[: match.start(2)] + self.key(match.group(1), match.group(2)) + "/"
             return CURSOR.sub("cursor=<cursor>", value)
+        if field in {"change_position", "position"} and isinstance(value, int):
+            return "<position>"  # counts every change the database has seen
         if field in {"id", "change_id"} and isinstance(value, int):
             return self.key(resource or field, value)
         return value

@@ -48,9 +48,10 @@ def test_every_operation_documents_its_errors_and_validators(schema):
         responses = operation["responses"]
         for status in ("400", "401", "404", "429"):
             assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
-        assert set(responses["200"]["headers"]) == {"ETag", "Last-Modified"}
+        assert set(responses["200"]["headers"]) == {"ETag", "Last-Modified", "X-Change-Position"}
         assert "304" in responses
-        assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in operation["parameters"])
+        headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+        assert {"If-None-Match", "If-Modified-Since"} <= headers
 
 
 @pytest.mark.parametrize(
@@ -65,9 +66,7 @@ def test_every_operation_documents_its_errors_and_validators(schema):
 def test_every_filter_and_pagination_parameter_is_documented(schema, path, viewset):
     """Each filter of the FilterSet, ordering and pagination appear as described query parameters."""
     parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "query"}
-    expected = {*viewset.filterset_class.base_filters, "ordering", "page", "page_size"}
-    if viewset is not FollowUpGapViewSet:
-        expected.add("cursor")
+    expected = {*viewset.filterset_class.base_filters, "ordering", "page", "page_size", "cursor"}
     assert expected == set(parameters)
     undescribed = [name for name, p in parameters.items() if not p.get("description") and "enum" not in str(p)]
     assert not undescribed
@@ -82,12 +81,12 @@ def test_code_brief_has_an_example(schema):
 
 
 def test_changes_feed_is_documented(schema):
-    """The changes feed documents its required `since` and its row shape."""
+    """The changes feed documents `after`, `since` and its entry shape."""
     operation = schema["paths"]["/api/v1/changes/"]["get"]
-    since = next(p for p in operation["parameters"] if p["name"] == "since")
-    assert since["required"] is True
+    assert {"after", "since", "resource", "page_size"} <= {p["name"] for p in operation["parameters"]}
     assert set(schema["components"]["schemas"]["Change"]["properties"]) == {
-        "model",
+        "position",
+        "resource",
         "key",
         "action",
         "time",

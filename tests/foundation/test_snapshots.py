@@ -8,8 +8,9 @@ reader or an API client sees. A deliberate change to a page or a resource regene
 then review `git diff tests/fixtures/snapshots/` before committing.
 
 Volatile parts are normalised so the comparison is the same on SQLite and PostgreSQL: timestamps,
-today's date and the time of day after it (the print and download footers), CSRF tokens. Ids are
-made deterministic by restarting the (empty) tables' sequences.
+today's date and the time of day after it (the print and download footers), CSRF tokens, change-log
+positions (they count every change the database has seen). Ids are made deterministic by restarting
+the (empty) tables' sequences.
 """
 
 import json
@@ -42,11 +43,13 @@ PAGE_URLS = {
 DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?")
 TIME_OF_DAY = re.compile(r"<today> \d{2}:\d{2}")
 CSRF = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
+POSITION = re.compile(r'("change_position": )\d+')
 
 
 def normalise(text: str) -> str:
     text = DATETIME.sub("<datetime>", text)
     text = CSRF.sub(r"\1<csrf>\2", text)
+    text = POSITION.sub(r'\1"<position>"', text)
     today = timezone.localdate()
     for form in {today.isoformat(), f"{today:%b}. {today.day}, {today.year}", f"{today:%B} {today.day}, {today.year}"}:
         text = text.replace(form, "<today>")

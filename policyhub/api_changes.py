@@ -1,0 +1,154 @@
+"""The changes feed, `/api/v1/changes/?after=<position>`: the change log, read in commit order.
+
+Each entry names the resource and key to refetch (`upserted`) or to drop (`removed`). Only
+positions up to the request's change position are served: every change at or below it has
+committed, and a transaction still in flight gets a higher position when it commits
+(`policyhub.changelog`), so a client that follows `next` and then asks again after its last
+position never misses an entry and never sees one twice.
+"""
+
+from urllib.parse import quote
+
+from django.apps import apps
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from policyhub.api_conditional import ConditionalMixin
+from policyhub.api_pagination import MAX_PAGE_SIZE, PAGE_SIZE, change_position
+from policyhub.api_schema import ApiAutoSchema
+from policyhub.changelog import ChangeAction, ChangeLogEntry
+
+
+def _resources() -> list[str]:
+    """The resources the change log reports: each model's `change_log.resource`, a router prefix."""
+    specs = (getattr(model, "change_log", None) for model in apps.get_models())
+    return sorted({spec.resource for spec in specs if spec is not None})
+
+
+RESOURCES = _resources()
+
+
+class ChangeQuerySerializer(serializers.Serializer):
+    """The changes feed's query parameters."""
+
+    after = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        help_text="A change position: list the changes after it (a list's `change_position`, or the last entry's "
+        "`position`). Default 0: from the beginning.",
+    )
+    since = serializers.DateTimeField(
+        required=False,
+        help_text="Convenience instead of `after`: the changes committed at or after this ISO 8601 date-time.",
+    )
+    resource = serializers.MultipleChoiceField(
+        choices=RESOURCES,
+        required=False,
+        help_text="Only changes of these resources; repeat for several.",
+    )
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=f"Entries per page (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE}).",
+    )
+
+    def validate(self, attrs):
+        if "after" in attrs and "since" in attrs:
+            raise serializers.ValidationError({"since": ["Give either after or since, not both."]})
+        return attrs
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """One change of published data."""
+
+    time = serializers.DateTimeField(source="positioned_at", help_text="When the change committed.")
+    url = serializers.SerializerMethodField(help_text="Where to fetch the resource now; null when removed.")
+
+    class Meta:
+        model = ChangeLogEntry
+        fields = ["position", "resource", "key", "action", "billing_code", "time", "url"]
+        extra_kwargs = {
+            "position": {"help_text": "Commit order; send the last one you applied as `after`."},
+            "key": {"help_text": "Its lookup value: the code for codes, the slug for payers, else the id."},
+            "action": {"help_text": "`upserted`: fetch it again; `removed`: no longer published, drop it."},
+            "billing_code": {"help_text": "The billing code the changed row belongs to, if any."},
+        }
+
+    def get_url(self, entry) -> str | None:
+        if entry.action == ChangeAction.REMOVED:
+            return None
+        # `resource` is the router prefix and `key` the lookup value, so the router's root is all it needs.
+        root = reverse("api:api-root", request=self.context.get("request"))
+        return f"{root}{entry.resource}/{quote(entry.key, safe='')}/"
+
+
+class ChangePageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The following entries; null when you are up to date.")
+    change_position = serializers.IntegerField(help_text="The newest committed position when this was served.")
+    results = ChangeSerializer(many=True)
+
+
+class ChangeFeedSchema(ApiAutoSchema):
+    """The feed's `list` answers one page object (`ChangePageSerializer`), not an array of entries."""
+
+    def _is_list_view(self, serializer=None):
+        return False
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List changes after a position",
+        operation_id="changes_list",  # not derived: the schema treats the one-object page as a detail
+        description="The change log in commit order: each entry names the resource and key to refetch "
+        "(`upserted`) or drop (`removed`). Follow `next` until it is null, then poll again with `after=` the last "
+        "`position` applied. A change to a code's brief text, modifier guidance, sites, related codes or associated "
+        "diagnoses is reported as a change of the code.",
+        parameters=[ChangeQuerySerializer],
+        responses=ChangePageSerializer,
+    ),
+)
+class ChangeViewSet(ConditionalMixin, viewsets.GenericViewSet):
+    """The changes feed (`/api/v1/changes/?after=1234`)."""
+
+    schema_tag = "changes"
+    serializer_class = ChangeSerializer
+    schema = ChangeFeedSchema()
+    pagination_class = None
+    filter_backends = []
+    queryset = ChangeLogEntry.objects.none()
+
+    def check_parameters(self, request):
+        params = ChangeQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        self.params = params.validated_data
+
+    def list(self, request, *args, **kwargs):
+        self.check_parameters(request)
+        return self.conditional(request, lambda: self.page(request))
+
+    def page(self, request) -> Response:
+        top = change_position(request)
+        after = self.params.get("after", 0)
+        if "since" in self.params:
+            after = _position_before(self.params["since"])
+        size = min(self.params.get("page_size", PAGE_SIZE), MAX_PAGE_SIZE)
+        entries = ChangeLogEntry.objects.filter(position__gt=after, position__lte=top).order_by("position")
+        if self.params.get("resource"):
+            entries = entries.filter(resource__in=self.params["resource"])
+        rows = list(entries[: size + 1])
+        next_url = None
+        if len(rows) > size:
+            rows = rows[:size]
+            url = remove_query_param(request.build_absolute_uri(), "since")
+            next_url = replace_query_param(url, "after", rows[-1].position)
+        data = ChangeSerializer(rows, many=True, context={"request": request}).data
+        return Response({"next": next_url, "change_position": top, "results": data})
+
+
+def _position_before(since) -> int:
+    """The last position committed before `since`: `since` as a position."""
+    entry = ChangeLogEntry.objects.filter(positioned_at__lt=since).order_by("-positioned_at", "-position").first()
+    return entry.position if entry else 0

@@ -1,0 +1,92 @@
+"""Conditional requests: ETag and Last-Modified on every list and detail; a match answers 304.
+
+The validators come from the change log, a stored value per change, not from an aggregate over the
+rows a response shows: every change of published data appends an entry (`policyhub.changelog`),
+so the newest position stands for the state of all of it. The ETag hashes that position with what
+selects the representation (path, query, media type); Last-Modified is when that position's
+change committed. Checking costs one indexed lookup and serialises nothing.
+
+Parameters are validated before any precondition is looked at, so `If-None-Match: *` never turns
+a 400 into a 304; `*` itself answers 304 only when the full response would be a 200.
+"""
+
+import hashlib
+from collections.abc import Callable
+
+from django.utils.cache import patch_cache_control
+from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
+from rest_framework import status
+from rest_framework.response import Response
+
+from policyhub.api_pagination import POSITION_HEADER, newest_change
+
+# Part of every ETag: bump it when a representation changes shape, so clients refetch.
+REPRESENTATION_VERSION = "2"
+
+
+class ConditionalMixin:
+    """ETag, Last-Modified and `X-Change-Position` on lists (and on detail in `ReadOnlyViewSet`);
+    a matching `If-None-Match`, or an `If-Modified-Since` not older than the last change, answers 304.
+    """
+
+    def list(self, request, *args, **kwargs):
+        self.check_parameters(request)
+        respond = super().list
+        return self.conditional(request, lambda: respond(request, *args, **kwargs))
+
+    def check_parameters(self, request) -> None:
+        """Raise the 400 that the full response would give: filters, ordering, page size, cursor."""
+        self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        if paginator is not None and hasattr(paginator, "cursor"):
+            paginator.cursor.request = request
+            paginator.cursor.ordering = tuple(getattr(self, "cursor_ordering", ("pk",)))
+            paginator.cursor.decode(request.query_params.get("cursor", ""))
+
+    def conditional(self, request, respond: Callable[[], Response]) -> Response:
+        position, last_modified = newest_change(request)
+        etag = self.make_etag(request, position)
+        verdict = self.precondition(request, etag, last_modified)
+        if verdict == "full":
+            response = respond()
+            if request.headers.get("If-None-Match", "").strip() == "*" and response.status_code == status.HTTP_200_OK:
+                response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        else:
+            # Nothing is serialised: `respond` is only called for a full response.
+            response = Response(status=status.HTTP_304_NOT_MODIFIED)
+        if response.status_code in (status.HTTP_200_OK, status.HTTP_304_NOT_MODIFIED):
+            response["ETag"] = etag
+            if last_modified:
+                response["Last-Modified"] = http_date(last_modified.timestamp())
+        response[POSITION_HEADER] = str(position)
+        # Readers must revalidate, and shared caches must not keep data that needs a token.
+        patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    def make_etag(self, request, position: int) -> str:
+        material = repr(
+            (
+                REPRESENTATION_VERSION,
+                request.path,
+                sorted(request.query_params.lists()),
+                request.accepted_media_type,
+                position,
+            )
+        )
+        return "W/" + quote_etag(hashlib.sha256(material.encode()).hexdigest()[:32])
+
+    @staticmethod
+    def precondition(request, etag: str, last_modified) -> str:
+        """`not_modified` when the client's copy is current, else `full` (RFC 9110 section 13.2.2)."""
+        header = request.headers.get("If-None-Match")
+        if header:
+            candidates = parse_etags(header)
+            if "*" in candidates:
+                return "full"  # decided on the full response: only a 200 becomes a 304
+            # If-None-Match uses the weak comparison: W/ prefixes do not matter.
+            current = etag.removeprefix("W/")
+            return "not_modified" if current in {tag.removeprefix("W/") for tag in candidates} else "full"
+        since = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+        if since is not None and last_modified is not None and int(last_modified.timestamp()) <= since:
+            return "not_modified"
+        return "full"

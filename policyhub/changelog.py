@@ -1,0 +1,240 @@
+"""The change log: a commit-ordered outbox of every change to published data, for downstream sync.
+
+Every write that simple-history records (a save, a delete, an import's bulk history) appends one
+entry per changed row naming the API resource and key to refetch (`upserted`) or to drop
+(`removed`), in the same transaction as the change. A model opts in with a `change_log`
+attribute (`ChangeLogSpec`); rows that are only part of another resource (a code's brief text,
+its sites of service) report a change of that resource.
+
+Positions are given in commit order, which is what makes `?after=<position>` safe to follow:
+
+- PostgreSQL hands out sequence values when a row is inserted, not when its transaction commits,
+  so an entry is written without a position and `assign_positions()` numbers the entries it can
+  see, which are committed ones. Numbering runs under an advisory lock, one numbering at a time,
+  after every writing transaction commits and before every read of the log: an entry of a
+  transaction still in flight is invisible, so it is numbered later, above every position that a
+  reader may already have been given.
+- SQLite transactions take the database's write lock when they begin (`transaction_mode` in
+  settings), so entries are numbered in the writing transaction itself, in commit order.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, models, transaction
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Now
+from django.utils import timezone
+
+from policyhub.choices import WorkflowState
+
+# Any fixed number: the advisory lock that makes one numbering of entries run at a time.
+NUMBERING_LOCK = 7_311_011
+
+
+class ChangeAction(models.TextChoices):
+    UPSERTED = "upserted", "created or changed: fetch it again"
+    REMOVED = "removed", "no longer published: drop it"
+
+
+@dataclass(frozen=True)
+class ChangeLogSpec:
+    """How a model's rows name what changed: the API `resource`, and the lookup paths of its key.
+
+    `part=True`: a row is only part of its resource (a code's brief text), so any change of it,
+    its deletion included, changes the resource. Several `keys` report a change of each (a
+    relationship changes both codes). `billing_code`: the path of the code the row belongs to.
+    `shown_in`: reverse relations whose rows show a summary of this row (a criterion shows its
+    payer's name): a change of the row is also a change of each of them, so a copy stays exact.
+    """
+
+    resource: str
+    keys: tuple[str, ...] = ("pk",)
+    part: bool = False
+    billing_code: str | None = None
+    shown_in: tuple[str, ...] = ()
+
+
+class ChangeLogEntry(models.Model):
+    """One change of published data: the resource and key to refetch or drop, in commit order."""
+
+    position = models.BigIntegerField(
+        null=True,
+        unique=True,
+        editable=False,
+        help_text="Commit order; given when the writing transaction has committed (empty until then).",
+    )
+    resource = models.CharField(max_length=40, help_text="The API resource, e.g. diagnosis-codes.")
+    key = models.CharField(max_length=100, help_text="The resource's lookup value: code, slug or id.")
+    action = models.CharField(max_length=8, choices=ChangeAction.choices)
+    billing_code = models.CharField(max_length=5, null=True, blank=True)
+    recorded_at = models.DateTimeField("recorded", default=timezone.now, editable=False)
+    positioned_at = models.DateTimeField(
+        "committed", null=True, editable=False, db_index=True, help_text="When the entry got its position."
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "change log entry"
+        verbose_name_plural = "change log entries"
+        indexes = [models.Index(fields=["id"], condition=Q(position__isnull=True), name="changelog_unnumbered")]
+
+    def __str__(self):
+        return f"#{self.position or '…'} {self.resource}/{self.key} {self.action}"
+
+
+def _published(model) -> Q | None:
+    """The rows of `model` that count: published (or retired) current rows of reviewed content."""
+    names = {field.name for field in model._meta.concrete_fields}
+    if "state" not in names:
+        return None
+    return Q(revision_of__isnull=True, state__in=[WorkflowState.PUBLISHED, WorkflowState.RETIRED])
+
+
+def _action(model, spec: ChangeLogSpec, removed: bool):
+    if removed or spec.part:
+        return Value(ChangeAction.REMOVED if removed and not spec.part else ChangeAction.UPSERTED)
+    if _published(model) is None:
+        return Value(ChangeAction.UPSERTED)
+    return Case(
+        When(state=WorkflowState.RETIRED, then=Value(ChangeAction.REMOVED)),
+        default=Value(ChangeAction.UPSERTED),
+        output_field=CharField(),
+    )
+
+
+def _among_ids(ids: Sequence[int]) -> Q:
+    if connection.vendor == "postgresql":
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [list(ids)]))
+    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))]))
+
+
+def record_rows(model, ids: Sequence[int], *, removed: bool = False) -> None:
+    """Append an entry per key of each row `ids` of `model` that is published data, in one
+    INSERT ... SELECT per key path (imports record tens of thousands of rows at once).
+
+    Rows about to be deleted (`removed`) must still exist: record them before the DELETE.
+    """
+    spec = getattr(model, "change_log", None)
+    if spec is None or not ids:
+        return
+    rows = model._base_manager.filter(_among_ids(ids))
+    published = _published(model)
+    if published is not None:
+        rows = rows.filter(published)
+    _insert(model, spec, rows, removed)
+    if removed:
+        return  # rows that showed it are deleted with it, or keep it (PROTECT)
+    for name in spec.shown_in:
+        relation = model._meta.get_field(name)
+        showing = relation.related_model
+        rows = showing._base_manager.filter(
+            **{f"{relation.field.name}__in": model._base_manager.filter(_among_ids(ids))}
+        )
+        if _published(showing) is not None:
+            rows = rows.filter(_published(showing))
+        _insert(showing, showing.change_log, rows.distinct(), removed=False)
+
+
+def record_instance(instance, *, removed: bool = False) -> None:
+    """The entries for one saved row, or for one just deleted (read from the instance then)."""
+    if not removed:
+        record_rows(type(instance), [instance.pk])
+        return
+    spec = getattr(type(instance), "change_log", None)
+    if spec is None:
+        return
+    if _published(type(instance)) is not None and (
+        instance.revision_of_id or instance.state not in (WorkflowState.PUBLISHED, WorkflowState.RETIRED)
+    ):
+        return
+    action = ChangeAction.UPSERTED if spec.part else ChangeAction.REMOVED
+    billing_code = _follow(instance, spec.billing_code) if spec.billing_code else None
+    ChangeLogEntry.objects.bulk_create(
+        ChangeLogEntry(resource=spec.resource, key=str(key), action=action, billing_code=billing_code)
+        for key in (_follow(instance, path) for path in spec.keys)
+        if key is not None
+    )
+    _after_write()
+
+
+def _follow(instance, path: str):
+    """The value at `path` (`code__code`) from `instance`; None where a link is empty or gone."""
+    value = instance
+    for name in path.split("__"):
+        try:
+            value = getattr(value, name)
+        except models.ObjectDoesNotExist:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def _insert(model, spec: ChangeLogSpec, rows, removed: bool) -> None:
+    quote = connection.ops.quote_name
+    columns = ["resource", "key", "action", "billing_code", "recorded_at"]
+    for key in spec.keys:
+        selected = (
+            rows.exclude(**{f"{key}__isnull": True})
+            .order_by()
+            .values(
+                e_resource=Value(spec.resource, output_field=CharField()),
+                e_key=Cast(F(key), CharField()),
+                e_action=_action(model, spec, removed),
+                e_billing_code=F(spec.billing_code) if spec.billing_code else Value(None, output_field=CharField()),
+                e_recorded_at=Now(),
+            )
+        )
+        sql, params = selected.query.sql_with_params()
+        table = quote(ChangeLogEntry._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({', '.join(map(quote, columns))}) {sql}", params)  # noqa: S608
+    _after_write()
+
+
+def _after_write() -> None:
+    if connection.vendor == "sqlite":
+        # The write lock is ours since BEGIN: the order of ids is the commit order.
+        ChangeLogEntry.objects.filter(position__isnull=True).update(position=F("id"), positioned_at=Now())
+    else:
+        transaction.on_commit(assign_positions)
+
+
+def assign_positions() -> None:
+    """Number the committed entries that have no position yet, after every position given so far.
+
+    On SQLite entries are numbered as they are written, so there is nothing to do.
+    """
+    if connection.vendor == "sqlite" or not ChangeLogEntry.objects.filter(position__isnull=True).exists():
+        return
+    table = connection.ops.quote_name(ChangeLogEntry._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [NUMBERING_LOCK])
+        if not cursor.fetchone()[0]:
+            return  # another numbering runs now; what it numbers lies above any position read before
+        cursor.execute(
+            f"""
+            WITH ready AS (
+                SELECT id, row_number() OVER (ORDER BY id) AS n FROM {table} WHERE position IS NULL
+            ), top AS (SELECT coalesce(max(position), 0) AS value FROM {table})
+            UPDATE {table} AS entry SET position = top.value + ready.n, positioned_at = clock_timestamp()
+            FROM ready, top WHERE entry.id = ready.id
+            """  # noqa: S608 - the table name comes from the model
+        )
+
+
+def newest_change() -> tuple[int, datetime | None]:
+    """The newest position and when it committed: every change at or below it is visible to reads
+    from now on, and every later change gets a higher position."""
+    assign_positions()
+    newest = (
+        ChangeLogEntry.objects.filter(position__isnull=False)
+        .order_by("-position")
+        .values_list("position", "positioned_at")
+        .first()
+    )
+    return newest or (0, None)

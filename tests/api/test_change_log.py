@@ -1,0 +1,126 @@
+"""The change log: written with every change of published data, numbered in commit order."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from codes.models import DiagnosisCode
+from payers.models import Payer
+from policyhub import workflow
+from policyhub.changelog import ChangeLogEntry, assign_positions, newest_change
+from policyhub.roles import EDITOR, REVIEWER, assign_role, sync_roles
+from tests.factories import CoverageCriterionFactory, PayerFactory
+from tests.imports.conftest import FIXTURES, run
+
+FEED = "/api/v1/changes/"
+
+
+def _entries(after: int) -> list[tuple]:
+    assign_positions()  # as every read of the log does
+    return list(
+        ChangeLogEntry.objects.filter(position__gt=after).order_by("position").values_list("resource", "key", "action")
+    )
+
+
+@pytest.mark.django_db
+def test_import_writes_one_entry_per_changed_row():
+    """An ICD-10-CM release writes an entry per code it creates, rewords or terminates; an
+    unchanged release writes none."""
+    run("import_icd10cm", FIXTURES / "icd10cm_order_2030.txt")
+    assert len(_entries(0)) == DiagnosisCode.objects.count() == 10
+    start = newest_change()[0]
+    run("import_icd10cm", FIXTURES / "icd10cm_order_2031.txt")
+    assert sorted(_entries(start)) == [
+        ("diagnosis-codes", "I340", "upserted"),
+        ("diagnosis-codes", "QA00", "upserted"),
+        ("diagnosis-codes", "Z9989", "upserted"),
+    ]
+    start = newest_change()[0]
+    run("import_icd10cm", FIXTURES / "icd10cm_order_2031.txt")
+    assert _entries(start) == []
+
+
+@pytest.fixture
+def curators(django_user_model):
+    sync_roles()
+    users = []
+    for name, role in (("erin", EDITOR), ("rita", REVIEWER)):
+        user = django_user_model.objects.create_user(username=name, password="pw-curator-123")
+        assign_role(user=user, role=role)
+        users.append(user)
+    return users
+
+
+@pytest.mark.django_db
+def test_workflow_publishes_and_retires_through_the_log(curators):
+    """Drafts write nothing; approving a revision upserts the published row (never the revision);
+    retiring removes it."""
+    editor, reviewer = curators
+    criterion = CoverageCriterionFactory()
+    start = newest_change()[0]
+    revision = workflow.start_revision(item=criterion, by=editor, changes={"criteria": "Reworded"})
+    workflow.submit_for_review(item=revision, by=editor)
+    assert _entries(start) == []
+    workflow.approve(item=revision, by=reviewer)
+    assert _entries(start) == [("coverage-criteria", str(criterion.pk), "upserted")]
+    criterion.refresh_from_db()
+    workflow.retire(item=criterion, by=reviewer)
+    assert _entries(start)[1:] == [("coverage-criteria", str(criterion.pk), "removed")]
+
+
+@pytest.mark.django_db
+def test_rolled_back_change_leaves_no_entry():
+    """The entry commits with the change or not at all."""
+    payer = PayerFactory()
+    start = newest_change()[0]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        payer.name = "Renamed, then rolled back"
+        payer.save()
+        raise RuntimeError
+    assert _entries(start) == []
+    assert ChangeLogEntry.objects.filter(position__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_committing_late_is_delivered_once(api_client):
+    """A slow transaction writes first and commits after a fast one: the fast change is served at
+    once, the slow one only after its commit, above the position the client already holds, and
+    each exactly once. (PostgreSQL numbers entries after commit; SQLite's write lock at BEGIN
+    would make the fast writer wait instead.)"""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite orders writers by its write lock: no transaction can commit late")
+    slow_payer, fast_payer = PayerFactory(slug="slow"), PayerFactory(slug="fast")
+    start = api_client.get(FEED).json()["change_position"]
+    written, release = threading.Event(), threading.Event()
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                payer = Payer.objects.get(pk=slow_payer.pk)
+                payer.name = "Slow Health"
+                payer.save()
+                written.set()
+                assert release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    assert written.wait(30)
+    fast_payer.name = "Fast Health"
+    fast_payer.save()
+
+    first = api_client.get(FEED, {"after": start}).json()
+    assert [(row["key"], row["action"]) for row in first["results"]] == [("fast", "upserted")]
+    held = first["change_position"]
+    release.set()
+    thread.join(30)
+
+    second = api_client.get(FEED, {"after": held}).json()
+    assert [row["key"] for row in second["results"]] == ["slow"]
+    assert second["results"][0]["position"] > held
+    assert api_client.get(FEED, {"after": second["change_position"]}).json()["results"] == []
+    slow_entry, fast_entry = (ChangeLogEntry.objects.filter(key=key).latest("id") for key in ("slow", "fast"))
+    assert slow_entry.id < fast_entry.id  # written first, committed last: ids alone would have skipped it
+    assert slow_entry.position > fast_entry.position
