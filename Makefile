@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench bench-sync bench-scale bench-api bench-load serve migrate demo clean
+.PHONY: run test lint bench bench-sync bench-scale bench-api bench-load serve worker migrate demo clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "PolicyHub needs Python 3.11 or newer")'
@@ -37,6 +37,10 @@ run: demo
 serve: migrate
 	@echo "PolicyHub (gunicorn) on http://$(HOST):$(PORT)/"
 	DEBUG=$${DEBUG:-false} GUNICORN_BIND=$(HOST):$(PORT) $(PY) -m gunicorn -c gunicorn.conf.py
+
+# A background worker that delivers webhooks (django-tasks, database queue); run one or more per host.
+worker: migrate
+	$(PY) manage.py db_worker --queue-name webhooks
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from policyhub import (
     admin_tokens,  # noqa: F401  (registers the API token admin)
     admin_users,  # noqa: F401  (registers the user admin)
+    admin_webhooks,  # noqa: F401  (registers the webhook admin)
 )
 from policyhub.admin_inlines import URL_FIELDS
 from policyhub.choices import WorkflowState

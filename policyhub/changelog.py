@@ -27,6 +27,7 @@ from django.db import connection, models, transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Now
+from django.dispatch import Signal
 from django.utils import timezone
 
 from policyhub.choices import WorkflowState
@@ -196,12 +197,29 @@ def _insert(model, spec: ChangeLogSpec, rows, removed: bool) -> None:
     _after_write()
 
 
+# Sent once when a transaction that appended to the change log has committed (webhooks listen).
+changes_committed = Signal()
+
+
 def _after_write() -> None:
     if connection.vendor == "sqlite":
         # The write lock is ours since BEGIN: the order of ids is the commit order.
         ChangeLogEntry.objects.filter(position__isnull=True).update(position=F("id"), positioned_at=Now())
-    else:
-        transaction.on_commit(assign_positions)
+    _on_commit_once(_committed)
+
+
+def _on_commit_once(callback) -> None:
+    """`transaction.on_commit(callback)` unless this transaction has it already: an import appends
+    hundreds of batches, and what follows the commit needs doing once."""
+    if connection.in_atomic_block and any(func is callback for _, func, _ in connection.run_on_commit):
+        return
+    # robust: the change has committed; a failure after it is logged, never turned into an error.
+    transaction.on_commit(callback, robust=True)
+
+
+def _committed() -> None:
+    assign_positions()
+    changes_committed.send(sender=ChangeLogEntry)
 
 
 def assign_positions() -> None:
