@@ -22,11 +22,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
+from django.apps import apps
 from django.db import connection, models, transaction
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Now
+from django.db.models.signals import m2m_changed
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -138,6 +141,35 @@ def record_rows(model, ids: Sequence[int], *, removed: bool = False) -> None:
         if _published(showing) is not None:
             rows = rows.filter(_published(showing))
         _insert(showing, showing.change_log, rows.distinct(), removed=False)
+
+
+def connect_link_changes() -> None:
+    """Record links added or removed without saving either row (`criterion.diagnosis_codes.add(dx)`,
+    `dx.coverage_criteria.clear()`): they change the row whose many-to-many field it is."""
+    for model in apps.get_models():
+        if getattr(model, "change_log", None) is None:
+            continue
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(
+                partial(_links_changed, model, field),
+                sender=field.remote_field.through,
+                weak=False,
+                dispatch_uid=f"changelog:{model._meta.label}.{field.name}",
+            )
+
+
+def _links_changed(owner, field, *, instance, action, reverse, pk_set, **kwargs) -> None:
+    if not reverse:
+        if action in ("post_add", "post_remove", "post_clear"):
+            record_rows(owner, [instance.pk])
+        return
+    # `instance` is on the other side: the `owner` rows linked to it change.
+    if action in ("post_add", "post_remove"):
+        record_rows(owner, list(pk_set))
+    elif action == "pre_clear":
+        through = field.remote_field.through
+        linked = through.objects.filter(**{field.m2m_reverse_field_name(): instance.pk})
+        record_rows(owner, list(linked.values_list(field.m2m_field_name(), flat=True)))
 
 
 def record_instance(instance, *, removed: bool = False) -> None:

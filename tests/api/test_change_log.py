@@ -70,6 +70,32 @@ def test_workflow_publishes_and_retires_through_the_log(curators):
 
 
 @pytest.mark.django_db
+def test_links_added_or_removed_without_a_save_change_the_linking_row():
+    """`criterion.diagnosis_codes.add(dx)` saves neither row, yet the criterion's answer changes:
+    from either side, by add, remove or clear; a draft's links write nothing."""
+    criterion = CoverageCriterionFactory()
+    draft = CoverageCriterionFactory(state="draft")
+    dx = DiagnosisCode.objects.create(code="I350", description="Aortic stenosis")
+    start = newest_change()[0]
+    mine = ("coverage-criteria", str(criterion.pk), "upserted")
+
+    criterion.diagnosis_codes.add(dx)
+    draft.diagnosis_codes.add(dx)
+    assert _entries(start) == [mine]
+    start = newest_change()[0]
+    dx.coverage_criteria.remove(criterion)
+    assert _entries(start) == [mine]
+    criterion.diagnosis_codes.add(dx)
+    start = newest_change()[0]
+    dx.coverage_criteria.clear()
+    assert _entries(start) == [mine]
+    criterion.diagnosis_codes.set([dx])
+    start = newest_change()[0]
+    criterion.diagnosis_codes.clear()
+    assert _entries(start) == [mine]
+
+
+@pytest.mark.django_db
 def test_rolled_back_change_leaves_no_entry():
     """The entry commits with the change or not at all."""
     payer = PayerFactory()

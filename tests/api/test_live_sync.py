@@ -2,6 +2,7 @@
 and the per-token rate holds across processes."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ from tests.api.live import ROOT, Server, environment, issue_token, manage, scrat
 from tests.imports.conftest import FIXTURES
 
 RESOURCES = ["codes", "diagnosis-codes", "payers", "coverage-criteria", "gaps"]
-REDIS_URL = "redis://127.0.0.1:6379/3"
+# A Redis database of its own per test database: CI runs the SQLite and PostgreSQL suites side by side.
+REDIS_URL = f"redis://127.0.0.1:6379/{4 if os.environ.get('DATABASE_URL', '').startswith('postgres') else 3}"
 
 
 @pytest.fixture(scope="module")
