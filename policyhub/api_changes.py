@@ -80,9 +80,11 @@ class ChangeSerializer(serializers.ModelSerializer):
     def get_url(self, entry) -> str | None:
         if entry.action == ChangeAction.REMOVED:
             return None
-        # `resource` is the router prefix and `key` the lookup value, so the router's root is all it needs.
-        root = reverse("api:api-root", request=self.context.get("request"))
-        return f"{root}{entry.resource}/{quote(entry.key, safe='')}/"
+        # `resource` is the router prefix and `key` the lookup value, so the router's root is all it
+        # needs; reversed once per page (the entries of a page share the context).
+        if "api_root" not in self.context:
+            self.context["api_root"] = reverse("api:api-root", request=self.context.get("request"))
+        return f"{self.context['api_root']}{entry.resource}/{quote(entry.key, safe='')}/"
 
 
 class ChangePageSerializer(serializers.Serializer):
