@@ -143,6 +143,15 @@ def record_rows(model, ids: Sequence[int], *, removed: bool = False) -> None:
         _insert(showing, showing.change_log, rows.distinct(), removed=False)
 
 
+def record_every_row(model) -> None:
+    """An entry per published row of `model`: for rows loaded around the ORM (the scale data set's
+    COPY), so the log holds them as if each had been saved."""
+    rows = model._base_manager.all()
+    if _published(model) is not None:
+        rows = rows.filter(_published(model))
+    _insert(model, model.change_log, rows, removed=False)
+
+
 def connect_link_changes() -> None:
     """Record links added or removed without saving either row (`criterion.diagnosis_codes.add(dx)`,
     `dx.coverage_criteria.clear()`): they change the row whose many-to-many field it is."""

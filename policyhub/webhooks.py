@@ -25,7 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -43,8 +43,8 @@ def new_secret() -> str:
 
 
 def _newest_position() -> int:
-    """Where a new endpoint starts: it is told of the changes after it was registered."""
-    return ChangeLogEntry.objects.aggregate(top=Max("position"))["top"] or 0
+    """Where a new endpoint starts: it is told of the changes committed after it was registered."""
+    return newest_change()[0]
 
 
 def change_log_resources() -> list[str]:

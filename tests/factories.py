@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django_tasks_db.models import DBTaskResult
 
 from briefs.choices import AssertionChannel
 from briefs.models import CdsClient, CoverageAssertion, PayerIdentifier
@@ -10,7 +11,8 @@ from codes.models import BillingCode, CodeBrief, CodeCategory, DiagnosisCode, Mo
 from payers.choices import BenchmarkMetric, GapCategory, PayerKind
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from policyhub.choices import WorkflowState
-from policyhub.models import ApiToken
+from policyhub.models import ApiToken, WebhookDelivery, WebhookEndpoint
+from policyhub.webhooks import deliver_changes
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -221,3 +223,36 @@ class CoverageAssertionFactory(factory.django.DjangoModelFactory):
     channel = AssertionChannel.REST
     request = factory.LazyFunction(lambda: {"payer": "aetna", "items": [{"code": "93590"}]})
     response = factory.LazyFunction(lambda: {"items": []})
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    name = factory.Sequence(lambda n: f"downstream {n}")
+    url = factory.Sequence(lambda n: f"https://downstream{n}.example.org/hook")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    first_position = 1
+    last_position = 2
+    entries = 2
+    attempt = 1
+    outcome = "succeeded"
+    response_status = 200
+    duration_ms = 12
+
+
+class DBTaskResultFactory(factory.django.DjangoModelFactory):
+    """A queued webhook delivery, made the way the application makes one: by enqueueing the task."""
+
+    class Meta:
+        model = DBTaskResult
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return model_class.objects.get(pk=deliver_changes.enqueue(WebhookEndpointFactory().pk).id)

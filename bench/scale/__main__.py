@@ -12,7 +12,8 @@ January 2026, Medicare PFS RVUs), then with the synthetic, deterministic payer s
   overlap) for each of `criteria / 2` (code, payer) pairs: codes in code order, 25 payers each (so
   the first code has 50 criteria at 1k rows as at 1M), each criterion with two diagnosis codes;
 - criteria / 5 published documentation requirements and criteria / 20 follow-up gaps;
-- audit history rows for all of them (the changes feed reads history), dated 2024 to 2026;
+- audit history rows for all of them, dated 2024 to 2026, and a change-log entry each (the changes feed
+  and the API's validators read the change log);
 - an admin user `bench` (password `bench`) for the admin and the reader pages.
 
 1M criteria take about 4 minutes on two cores; `--criteria 1000` builds the same shape at 1k rows.
@@ -79,10 +80,11 @@ def import_releases(shared: Path, clock: Clock) -> None:
 
 
 def write_history(clock: Clock) -> None:
-    """One history row per synthetic row, as simple-history records a creation, dated like the row."""
+    """One history row and one change-log entry per synthetic row, as a save through the ORM writes."""
     from django.db import connection
 
     from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
+    from policyhub import changelog
 
     with connection.cursor() as cursor:
         for model in (Payer, PolicyDocument, CoverageCriterion, DocumentationRequirement, FollowUpGap):
@@ -94,7 +96,8 @@ def write_history(clock: Clock) -> None:
                 f"INSERT INTO {history._meta.db_table} ({names}, history_date, history_type, history_change_reason) "  # noqa: S608
                 f"SELECT {names}, updated_at, '+', 'scale data set' FROM {model._meta.db_table}"
             )
-    clock.step("audit history of the synthetic rows")
+            changelog.record_every_row(model)
+    clock.step("audit history and change log of the synthetic rows")
 
 
 def create_bench_user() -> None:

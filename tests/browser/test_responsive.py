@@ -1,5 +1,6 @@
-"""Every reader page on phones (360, 390 px), a tablet (768 px) and a laptop (1366 px): nothing wider than the window, the
-navigation and the filters reachable, a screenshot of each saved for people to look at."""
+"""Every reader page on phones (360, 390 px), a tablet (768 px) and a laptop (1366 px): nothing wider
+than the window, the navigation and the filters reachable, a screenshot of each saved for people to
+look at."""
 
 import pytest
 

@@ -16,17 +16,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from codes.choices import ReleaseKind
 from codes.models import BillingCode, CodeDiagnosis, CodeSetRelease
 from payers.models import Payer
-from policyhub.models import ApiToken, WebhookDelivery, WebhookEndpoint
+from policyhub.models import ApiToken
 from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role
-from policyhub.webhooks import deliver_changes
 from tests.factories import (
     BenchmarkFactory,
     CdsClientFactory,
     CoverageAssertionFactory,
+    DBTaskResultFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
     PayerIdentifierFactory,
     PolicyDocumentFactory,
+    WebhookDeliveryFactory,
 )
 
 TABLE = Path(__file__).with_name("url_access.txt")
@@ -134,11 +135,8 @@ def users(demo, django_user_model):
     CdsClientFactory()
     PayerIdentifierFactory(payer=Payer.objects.get(slug="aetna"))
     CoverageAssertionFactory()
-    endpoint = WebhookEndpoint.objects.create(name="scrubber", url="https://scrubber.example.org/hook")
-    WebhookDelivery.objects.create(
-        endpoint=endpoint, first_position=1, last_position=2, entries=2, attempt=1, outcome="succeeded", duration_ms=5
-    )
-    deliver_changes.enqueue(endpoint.pk)  # a row of the task queue
+    WebhookDeliveryFactory()
+    DBTaskResultFactory()  # a row of the task queue
     people = {"superuser": django_user_model.objects.create_superuser("root", password="pw-root-123")}
     people["no-role"] = django_user_model.objects.create_user("nobody", password="pw-nobody-123")
     for who, role in ROLES.items():
