@@ -47,8 +47,11 @@ def client():
     from django.test import Client
 
     from policyhub.models import ApiToken
+    from policyhub.roles import VIEWER, assign_role, sync_roles
 
     user, _ = get_user_model().objects.get_or_create(username="bench-sync")
+    sync_roles()
+    assign_role(user=user, role=VIEWER)
     _, key = ApiToken.objects.issue(user=user, name="bench")
     return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
