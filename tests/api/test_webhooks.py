@@ -258,7 +258,7 @@ def _shell(url: str, code: str, env: dict) -> str:
 
 
 def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_path, receiver):
-    """A `db_worker` process delivers what curators and a release import commit: the receiver
+    """Two `db_worker` processes deliver what curators and a release import commit: the receiver
     refuses the first two tries, the worker tries again after the backoff, and in the end the
     acknowledged batches hold every change-log position after registration exactly once, in
     order, each request signed."""
@@ -271,22 +271,17 @@ def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_pat
         f"e = WebhookEndpoint.objects.create(name='live', url='{hook.url}'); print(e.secret, e.delivered_position)",
         env,
     ).split()
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--queue-name",
-            "webhooks",
-            "--interval",
-            "0.1",
-            "--no-startup-delay",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    # Two workers: the endpoint's lease must keep its batches in order between them.
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--queue-name", "webhooks", "--interval", "0.1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
     try:
         _shell(
             url,
@@ -312,8 +307,10 @@ def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_pat
                 break
             time.sleep(0.2)
     finally:
-        worker.terminate()
-        worker.wait(20)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(20)
 
     assert len(expected) == 12 + 1 + 10
     requests = hook.requests
