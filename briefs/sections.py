@@ -12,12 +12,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from briefs.selectors import code_brief, pending_content
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, SiteOfService
 from codes.selectors import brief_preview
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
-from payers.selectors import code_brief, pending_content, tracked_payers
+from payers.selectors import tracked_payers
 
 MISSING_TEXT = "Data not available in the input."
 

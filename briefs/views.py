@@ -11,12 +11,13 @@ from django.views.generic import TemplateView, View
 from briefs.completeness import completeness_report
 from briefs.markdown import render_markdown
 from briefs.sections import brief_for
+from briefs.selectors import codes_with_coverage_summary
 from codes.models import BillingCode
 from codes.selectors import code_categories, published_brief_prefetch, recently_changed_briefs
 from payers.choices import CodeScope
 from payers.filtersets import CodeCoverageFilterSet, FollowUpGapFilterSet
 from payers.models import FollowUpGap, Payer
-from payers.selectors import codes_with_coverage_summary, open_gap_counts_by_category, payer_list
+from payers.selectors import open_gap_counts_by_category, payer_list
 from payers.views import gap_chart
 from policyhub.access import ReadAccessMixin
 from policyhub.views import FilteredListView

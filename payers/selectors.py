@@ -1,17 +1,14 @@
-"""Reads of payers and coverage, shared by pages and API.
+"""Reads of payers and coverage, shared by pages and API (the code brief's reads, which combine
+them with the catalogue, are in `briefs/selectors.py`).
 
-`code_brief_queryset()` is the one place that knows everything a code brief shows; the brief page,
-its Markdown download and the API's code detail all read through it, in a constant number of queries.
 Only published content is returned: drafts never reach readers or downstream systems here.
 """
 
 from datetime import date
 
-from django.db.models import Count, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from codes.models import BillingCode
-from codes.selectors import catalogue_prefetches
 from payers.choices import OPEN_GAP_STATUSES
 from payers.models import (
     Benchmark,
@@ -21,7 +18,6 @@ from payers.models import (
     Payer,
     PolicyDocument,
 )
-from policyhub.choices import WorkflowState
 
 # The order gaps are worked in, wherever they are listed: most urgent priority, then soonest due (undated last).
 GAP_ORDER = (F("priority").asc(), F("due_date").asc(nulls_last=True), "pk")
@@ -62,48 +58,6 @@ def policy_document_list() -> QuerySet[PolicyDocument]:
     return PolicyDocument.objects.select_related("payer")
 
 
-def code_brief_queryset() -> QuerySet[BillingCode]:
-    """Billing codes with every section of their brief prefetched.
-
-    Attributes set on each code: `published_briefs`, `coverage` (published criteria with payer, policy
-    and diagnosis codes), `documentation` (published requirements), `benchmark_rows`, `open_gaps`,
-    plus the catalogue's `modifier_guidance`, `sites_of_service`, `relationships_from/_to`,
-    `code_diagnoses`.
-    """
-    return BillingCode.objects.prefetch_related(
-        *catalogue_prefetches(),
-        Prefetch(
-            "coverage_criteria",
-            queryset=published_coverage().order_by("payer__name", "-effective_start"),
-            to_attr="coverage",
-        ),
-        Prefetch(
-            "documentation_requirements",
-            queryset=published_documentation().order_by("payer__name", "kind"),
-            to_attr="documentation",
-        ),
-        Prefetch("benchmarks", queryset=Benchmark.objects.select_related("payer"), to_attr="benchmark_rows"),
-        Prefetch("gaps", queryset=open_gaps().order_by(*GAP_ORDER), to_attr="open_gaps"),
-    )
-
-
-def code_brief(code: str) -> BillingCode | None:
-    """One code with its whole brief, or None. Prefers the CPT/HCPCS row that has a published brief."""
-    return code_brief_queryset().filter(code=code.strip().upper()).order_by("system").first()
-
-
-def codes_with_coverage_summary() -> QuerySet[BillingCode]:
-    """Codes annotated with how many published criteria and open gaps they have (for lists).
-
-    Correlated counts, computed only for the rows of the page: grouping the joins of two
-    one-to-many tables would count every code's rows before the page is cut.
-    """
-    return BillingCode.objects.annotate(
-        coverage_count=_count_per(CoverageCriterion.objects.published().current(), "code"),
-        open_gap_count=_count_per(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES), "code"),
-    )
-
-
 def coverage_in_force(day: date) -> QuerySet[CoverageCriterion]:
     """Published criteria in force on `day`, with their code, payer and source policy (coverage matrix, CSV)."""
     return CoverageCriterion.objects.published().current().in_force_on(day).select_related("code", "payer", "policy")
@@ -118,7 +72,7 @@ def open_gap_counts_by_category() -> list[dict]:
     return list(open_gaps().values("category").annotate(count=Count("pk")).order_by("-count", "category"))
 
 
-def _count_per(queryset: QuerySet, link: str) -> Coalesce:
+def count_per(queryset: QuerySet, link: str) -> Coalesce:
     # A correlated COUNT per outer row: joining several one-to-many tables would multiply their rows.
     counted = queryset.filter(**{link: OuterRef("pk")}).order_by().values(link).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted), 0)
@@ -145,17 +99,3 @@ def summarise_payers(payers: list[Payer]) -> list[Payer]:
         for name, per_payer in counts.items():
             setattr(payer, name, per_payer.get(payer.pk, 0))
     return payers
-
-
-def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[DocumentationRequirement]]:
-    """Draft and in-review criteria and documentation of `code`, for an editor's preview only."""
-    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
-    criteria = (
-        CoverageCriterion._base_manager.filter(code=code, state__in=pending)
-        .select_related("payer", "policy")
-        .prefetch_related("diagnosis_codes")
-    )
-    documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=pending).select_related(
-        "payer", "policy"
-    )
-    return list(criteria), list(documentation)

@@ -39,7 +39,7 @@ BriefGapSerializer = _without_code(FollowUpGapSerializer, "BriefGapSerializer")
 class CodeBriefSerializer(BillingCodeSerializer):
     """A code's whole brief: catalogue facts, curated text, coverage per payer and the known gaps.
 
-    Reads the attributes that `payers.selectors.code_brief_queryset()` prefetches.
+    Reads the attributes that `briefs.selectors.code_brief_queryset()` prefetches.
     """
 
     brief = serializers.SerializerMethodField(help_text="The published brief text; null while there is none.")

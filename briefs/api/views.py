@@ -10,10 +10,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 
 from briefs.api.examples import CODE_BRIEF_EXAMPLE
 from briefs.api.serializers import CodeBriefSerializer
+from briefs.selectors import code_brief_queryset
 from codes.api.serializers import BillingCodeSerializer
 from codes.selectors import billing_code_list, published_brief_prefetch
 from payers.filtersets import CodeCoverageFilterSet
-from payers.selectors import code_brief_queryset
 from policyhub.api import ReadOnlyViewSet
 
 

@@ -1,0 +1,71 @@
+"""Reads of the code brief, shared by its page, its Markdown download and the API's code detail.
+
+`code_brief_queryset()` is the one place that knows everything a code brief shows, in a constant
+number of queries. Only published content is returned, except by `pending_content()`, which is the
+editor's preview of drafts.
+"""
+
+from django.db.models import Prefetch, QuerySet
+
+from codes.models import BillingCode
+from codes.selectors import catalogue_prefetches
+from payers.choices import OPEN_GAP_STATUSES
+from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
+from payers.selectors import GAP_ORDER, count_per, open_gaps, published_coverage, published_documentation
+from policyhub.choices import WorkflowState
+
+
+def code_brief_queryset() -> QuerySet[BillingCode]:
+    """Billing codes with every section of their brief prefetched.
+
+    Attributes set on each code: `published_briefs`, `coverage` (published criteria with payer, policy
+    and diagnosis codes), `documentation` (published requirements), `benchmark_rows`, `open_gaps`,
+    plus the catalogue's `modifier_guidance`, `sites_of_service`, `relationships_from/_to`,
+    `code_diagnoses`.
+    """
+    return BillingCode.objects.prefetch_related(
+        *catalogue_prefetches(),
+        Prefetch(
+            "coverage_criteria",
+            queryset=published_coverage().order_by("payer__name", "-effective_start"),
+            to_attr="coverage",
+        ),
+        Prefetch(
+            "documentation_requirements",
+            queryset=published_documentation().order_by("payer__name", "kind"),
+            to_attr="documentation",
+        ),
+        Prefetch("benchmarks", queryset=Benchmark.objects.select_related("payer"), to_attr="benchmark_rows"),
+        Prefetch("gaps", queryset=open_gaps().order_by(*GAP_ORDER), to_attr="open_gaps"),
+    )
+
+
+def code_brief(code: str) -> BillingCode | None:
+    """One code with its whole brief, or None. Prefers the CPT/HCPCS row that has a published brief."""
+    return code_brief_queryset().filter(code=code.strip().upper()).order_by("system").first()
+
+
+def codes_with_coverage_summary() -> QuerySet[BillingCode]:
+    """Codes annotated with how many published criteria and open gaps they have (for lists).
+
+    Correlated counts, computed only for the rows of the page: grouping the joins of two
+    one-to-many tables would count every code's rows before the page is cut.
+    """
+    return BillingCode.objects.annotate(
+        coverage_count=count_per(CoverageCriterion.objects.published().current(), "code"),
+        open_gap_count=count_per(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES), "code"),
+    )
+
+
+def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[DocumentationRequirement]]:
+    """Draft and in-review criteria and documentation of `code`, for an editor's preview only."""
+    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
+    criteria = (
+        CoverageCriterion._base_manager.filter(code=code, state__in=pending)
+        .select_related("payer", "policy")
+        .prefetch_related("diagnosis_codes")
+    )
+    documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=pending).select_related(
+        "payer", "policy"
+    )
+    return list(criteria), list(documentation)
