@@ -57,6 +57,12 @@ def manage(database_url: str, *args: str, env: dict | None = None, timeout: floa
     return result.stdout
 
 
+def printed(database_url: str, code: str, env: dict | None = None) -> str:
+    """Run `manage.py shell -c code`; returns the last line it printed (the process logs to standard
+    output too)."""
+    return manage(database_url, "shell", "-c", code, env=env).strip().splitlines()[-1]
+
+
 def shell(database_url: str, code: str, env: dict | None = None) -> subprocess.Popen:
     """Start `manage.py shell -c code` in the background."""
     return subprocess.Popen(
@@ -149,4 +155,4 @@ def issue_token(database_url: str, username: str = "sync") -> str:
         "assign_role(user=user, role=VIEWER)\n"  # reading needs a role (issue 14)
         "print(ApiToken.objects.issue(user=user, name='live test')[1])\n"
     )
-    return manage(database_url, "shell", "-c", code).strip().splitlines()[-1]
+    return printed(database_url, code)

@@ -32,7 +32,7 @@ from policyhub.webhooks import (
     deliver_changes,
     verify,
 )
-from tests.api.live import ROOT, environment, manage, scratch_database
+from tests.api.live import ROOT, environment, manage, printed, scratch_database
 from tests.factories import PayerFactory
 from tests.imports.conftest import FIXTURES
 
@@ -252,11 +252,6 @@ def test_administrators_register_an_endpoint_and_enable_it_again(admin_client, r
     assert endpoint.status == "active" and endpoint.failures == 0
 
 
-def _shell(url: str, code: str, env: dict) -> str:
-    """What `code` printed last (the process logs to standard output too)."""
-    return manage(url, "shell", "-c", code, env=env).strip().splitlines()[-1]
-
-
 def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_path, receiver):
     """Two `db_worker` processes deliver what curators and a release import commit: the receiver
     refuses the first two tries, the worker tries again after the backoff, and in the end the
@@ -265,7 +260,7 @@ def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_pat
     url = scratch_database(tmp_path, "hooks")
     hook = receiver(statuses=[500, 500])
     env = environment(url, WEBHOOK_RETRY_SECONDS="0.5", WEBHOOK_BATCH_SIZE="7")
-    secret, start = _shell(
+    secret, start = printed(
         url,
         "from policyhub.webhooks import WebhookEndpoint; "
         f"e = WebhookEndpoint.objects.create(name='live', url='{hook.url}'); print(e.secret, e.delivered_position)",
@@ -283,7 +278,7 @@ def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_pat
         for _ in range(2)
     ]
     try:
-        _shell(
+        printed(
             url,
             "from codes.models import DiagnosisCode\n"
             "for i in range(12):\n"
@@ -293,7 +288,7 @@ def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_pat
         )
         manage(url, "import_icd10cm", str(FIXTURES / "icd10cm_order_2030.txt"), env=env)
         expected = json.loads(
-            _shell(
+            printed(
                 url,
                 "import json; from policyhub.changelog import ChangeLogEntry, newest_change; newest_change(); "
                 f"print(json.dumps(list(ChangeLogEntry.objects.filter(position__gt={start}).order_by('position')"
@@ -324,7 +319,7 @@ def test_a_real_worker_delivers_every_change_once_in_order_after_retries(tmp_pat
     delivered = [c["position"] for body in bodies[2:] for c in json.loads(body)["changes"]]
     assert delivered == expected, "every change once, in change-log order"
     log = json.loads(
-        _shell(
+        printed(
             url,
             "import json; from policyhub.webhooks import WebhookDelivery; "
             "print(json.dumps(list(WebhookDelivery.objects.order_by('id').values_list('attempt', 'outcome'))))",
