@@ -17,7 +17,11 @@ PASSWORD = "pw-browser-123"
 
 
 def fits_the_screen(page) -> bool:
-    """No horizontal scrolling: the page is no wider than the window."""
+    """No horizontal scrolling: the page is no wider than the window.
+
+    Every click that loads a page waits for it (``expect_navigation``): reading the old page, or
+    a document between two pages, made this test fail now and then.
+    """
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
@@ -50,19 +54,22 @@ def test_reader_finds_a_code_reads_briefs_and_downloads_coverage(
     page.get_by_label("Username").fill("reader")
     page.get_by_label("Password").fill(PASSWORD)
     screenshot("01-login")
-    page.get_by_role("button", name="Log in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Billing code coverage and payment policy").wait_for()
     assert fits_the_screen(page)
     screenshot("02-overview")
 
     page.get_by_label("Search codes").fill("93592")
-    page.get_by_label("Search codes").press("Enter")
+    with page.expect_navigation():
+        page.get_by_label("Search codes").press("Enter")
     results = page.locator("#code-list tbody tr")
     assert results.count() == 1
     assert fits_the_screen(page)
     screenshot("03-code-search")
 
-    results.get_by_role("link", name="93592").click()
+    with page.expect_navigation():
+        results.get_by_role("link", name="93592").click()
     assert page.get_by_role("heading", level=1).inner_text() == (
         "CPT 93592: Additional Occlusion Device for Percutaneous Valve Leak"
     )
@@ -75,7 +82,8 @@ def test_reader_finds_a_code_reads_briefs_and_downloads_coverage(
     assert download.suggested_filename == "policyhub-brief-93592.md"
     assert "## Clinical & Coding Specifications" in download.path().read_text(encoding="utf-8")
 
-    page.locator("#related-codes").get_by_role("link", name="93590").click()
+    with page.expect_navigation():
+        page.locator("#related-codes").get_by_role("link", name="93590").click()
     assert page.get_by_role("heading", level=1).inner_text() == (
         "CPT 93590: Percutaneous Mitral Valve Occlusion, First Device"
     )
@@ -92,9 +100,11 @@ def test_reader_finds_a_code_reads_briefs_and_downloads_coverage(
     screenshot("06-brief-93590-print")
     page.emulate_media(media="screen")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Coverage").click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Coverage").click()
     page.get_by_role("group", name="Payer kind").get_by_label("Medicare", exact=True).check()
-    page.get_by_role("button", name="Apply filters").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
     headers = page.locator("#coverage-matrix thead th").all_inner_texts()
     assert headers == ["Code", "Medicare"]
     assert fits_the_screen(page)
@@ -108,17 +118,21 @@ def test_reader_finds_a_code_reads_briefs_and_downloads_coverage(
         ("93592", "Medicare", "Unknown"),
     ]
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Gaps").click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Gaps").click()
     page.get_by_role("group", name="Category").get_by_label("Payer coverage criteria").check()
-    page.get_by_role("button", name="Apply filters").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply filters").click()
     assert page.locator("#gap-worklist tbody tr").count() == 10
     assert fits_the_screen(page)
     screenshot("08-gaps")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Payers").click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Payers").click()
     assert fits_the_screen(page)
     screenshot("09-payers")
-    page.locator("#payer-list").get_by_role("link", name="Medicare").click()
+    with page.expect_navigation():
+        page.locator("#payer-list").get_by_role("link", name="Medicare").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Medicare"
     assert fits_the_screen(page)
     screenshot("10-payer-medicare")
@@ -132,12 +146,14 @@ def test_curator_opens_a_code_in_the_admin(page, screenshot, live_server, demo_d
     page.goto(f"{live_server.url}/admin/")
     page.get_by_label("Username").fill("curator")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
     page.goto(f"{live_server.url}/admin/codes/billingcode/{code.pk}/change/")
     assert "93590" in page.title()
     assert page.locator("#id_short_descriptor").input_value() == "Percutaneous Mitral Valve Occlusion, First Device"
     screenshot("11-admin-93590")
 
     page.goto(f"{live_server.url}{code.get_absolute_url()}")
-    page.get_by_role("link", name="Edit in admin").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Edit in admin").click()
     assert f"/admin/codes/billingcode/{code.pk}/change/" in page.url
