@@ -28,12 +28,9 @@ from policyhub.forms import (
 )
 from policyhub.models import ReviewedModel
 from policyhub.paginators import CappedCountPaginator
+from policyhub.revisions import revert, save_edit
 from policyhub.versioning import StaleVersion, field_changes
-from policyhub.workflow import (
-    published_references,
-    revert,
-    save_edit,
-)
+from policyhub.workflow import published_references
 
 # Hidden input next to each change-list checkbox: "<pk>:<version>" as the curator saw the row.
 SELECTED_VERSION = "_selected_version"
@@ -231,7 +228,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
         self._follow(request, obj, form, saved)
 
     def _save_revert(self, request, obj, form, reason: str):
-        """Revert = a new change that gives the current row the old version's values (workflow.revert)."""
+        """Revert = a new change that gives the current row the old version's values (revisions.revert)."""
         old = obj.history.model.objects.get(history_id=request.resolver_match.args[-1])
         values = {
             name: form.cleaned_data.get(name)

@@ -106,7 +106,7 @@ class ReviewedAdmin(CuratedAdmin):
 
     def response_change(self, request, obj):
         if SUBMIT_BUTTON in request.POST:
-            # Saving published content started a draft revision (workflow.save_edit); that is what is submitted.
+            # Saving published content started a draft revision (revisions.save_edit); that is what is submitted.
             return self._submit_saved(request, getattr(request, "_policyhub_revision", None) or obj)
         return super().response_change(request, obj)
 

@@ -8,7 +8,7 @@ gates and how a person overrides them knowingly.
 
 - truncation: the last line must end with a line end and no quoted field may still be open at the
   end of the file (`check_line_end`, `check_quote_closed`); fixed-width layouts check their own
-  record length and numbering where they read them (hcpcs.py, icd10cm.py); admin uploads pass the
+  record length and numbering where they read them (hcpcs_files.py, icd10cm.py); admin uploads pass the
   same CSV check (`codes/admin_imports.py`);
 - release order: a release older than the newest one loaded for its code set is refused unless
   `--allow-older`, and even then leaves the rows of newer releases alone (`newer_releases`);

@@ -26,10 +26,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from codes.choices import CodeStatus, ReleaseKind
+from codes.importers.bulk_sync import BulkSync
 from codes.importers.errors import ImportFileError
 from codes.importers.gates import Overrides
 from codes.importers.progress import NoProgress, Progress
-from codes.importers.releases import BulkSync, ImportRun, release_import
+from codes.importers.releases import ImportRun, release_import
 from codes.importers.sources import open_checked, read_lines, sha256_of
 from codes.importers.values import check_length
 from codes.models import DiagnosisCode

@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 from codes.choices import ReleaseKind, SettingType
+from codes.importers.bulk_sync import BulkSync
 from codes.importers.errors import ImportFileError
 from codes.importers.gates import Overrides
 from codes.importers.progress import Progress
-from codes.importers.releases import BulkSync, ImportRun, release_import
+from codes.importers.releases import ImportRun, release_import
 from codes.importers.sources import open_checked, read_csv, sha256_of
 from codes.importers.values import check_length
 from codes.models import PlaceOfService

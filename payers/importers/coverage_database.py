@@ -19,10 +19,11 @@ from pathlib import Path
 from django.utils.text import slugify
 
 from codes.choices import ReleaseKind
+from codes.importers.bulk_sync import BulkSync
 from codes.importers.errors import ImportFileError
 from codes.importers.gates import Overrides
 from codes.importers.progress import Progress
-from codes.importers.releases import BulkSync, ImportRun, release_import
+from codes.importers.releases import ImportRun, release_import
 from codes.importers.sources import open_checked, read_csv, sha256_of
 from codes.importers.values import check_length, parse_date
 from payers.choices import PayerKind, PolicyDocumentType

@@ -18,10 +18,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from codes.choices import CodeSystem, ReleaseKind
+from codes.importers.bulk_sync import BulkSync
 from codes.importers.errors import ImportFileError
 from codes.importers.gates import Overrides
 from codes.importers.progress import Progress
-from codes.importers.releases import BATCH_SIZE, BulkSync, ImportRun, release_import
+from codes.importers.releases import BATCH_SIZE, ImportRun, release_import
 from codes.importers.sources import open_checked, read_csv, sha256_of
 from codes.importers.values import check_choice, parse_date, parse_decimal
 from codes.models import BillingCode

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from codes.models import DiagnosisCode
 from payers.models import Payer
-from policyhub import workflow
+from policyhub import revisions, workflow
 from policyhub.changelog import ChangeLogEntry, assign_positions, newest_change
 from policyhub.roles import EDITOR, REVIEWER, assign_role, sync_roles
 from tests.factories import CoverageCriterionFactory, PayerFactory
@@ -59,7 +59,7 @@ def test_workflow_publishes_and_retires_through_the_log(curators):
     editor, reviewer = curators
     criterion = CoverageCriterionFactory()
     start = newest_change()[0]
-    revision = workflow.start_revision(item=criterion, by=editor, changes={"criteria": "Reworded"})
+    revision = revisions.start_revision(item=criterion, by=editor, changes={"criteria": "Reworded"})
     workflow.submit_for_review(item=revision, by=editor)
     assert _entries(start) == []
     workflow.approve(item=revision, by=reviewer)

@@ -113,7 +113,7 @@ def test_workbook_twin_loads_like_the_text_file(fixtures_dir, tmp_path):
     """The .xlsx layout (disclaimer rows, header row 'HCPC', continuation rows) gives the same codes."""
     from openpyxl import Workbook
 
-    from codes.importers.hcpcs import HcpcsFile
+    from codes.importers.hcpcs_files import HcpcsFile
 
     text = HcpcsFile.open(fixtures_dir / FIXTURE_2030)
     workbook = Workbook()

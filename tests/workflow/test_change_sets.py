@@ -14,7 +14,8 @@ from briefs.change_sets import (
 from codes.models import CodeBrief
 from payers.models import CoverageCriterion, DocumentationRequirement
 from policyhub.choices import WorkflowState
-from policyhub.workflow import WorkflowError, start_revision
+from policyhub.revisions import start_revision
+from policyhub.workflow import WorkflowError
 from tests.factories import (
     BillingCodeFactory,
     CodeBriefFactory,

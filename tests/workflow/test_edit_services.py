@@ -1,10 +1,10 @@
-"""The edit rules hold for any caller, not only the admin: `workflow.save_edit` and `workflow.revert`."""
+"""The edit rules hold for any caller, not only the admin: `revisions.save_edit` and `revisions.revert`."""
 
 import pytest
 
 from codes.models import CodeBrief
 from policyhub.choices import WorkflowState
-from policyhub.workflow import revert, save_edit
+from policyhub.revisions import revert, save_edit
 from tests.factories import CodeBriefFactory
 
 pytestmark = pytest.mark.django_db

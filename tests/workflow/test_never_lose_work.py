@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied
 
 from codes.models import CodeBrief
 from policyhub.choices import WorkflowState
-from policyhub.workflow import Transition, allowed_transitions, approve, send_back, start_revision, submit_for_review
+from policyhub.revisions import start_revision
+from policyhub.workflow import Transition, allowed_transitions, approve, send_back, submit_for_review
 from tests.factories import BillingCodeFactory, CodeBriefFactory
 from tests.workflow.adminpages import admin_url, form_data, messages_of, page_errors
 

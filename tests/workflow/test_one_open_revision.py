@@ -8,7 +8,8 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from payers.models import CoverageCriterion
 from policyhub.choices import WorkflowState
-from policyhub.workflow import WorkflowError, start_revision
+from policyhub.revisions import start_revision
+from policyhub.workflow import WorkflowError
 from tests.factories import CodeBriefFactory, CoverageCriterionFactory
 
 THREADS = 20

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 
 from policyhub.choices import WorkflowState
+from policyhub.revisions import start_revision
 from policyhub.workflow import (
     Transition,
     WorkflowError,
@@ -12,7 +13,6 @@ from policyhub.workflow import (
     approve,
     retire,
     send_back,
-    start_revision,
     submit_for_review,
 )
 from tests.factories import CodeBriefFactory, CoverageCriterionFactory, DocumentationRequirementFactory

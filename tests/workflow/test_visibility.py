@@ -5,7 +5,8 @@ from django.urls import reverse
 
 from codes.models import BillingCode, CodeBrief
 from policyhub.choices import WorkflowState
-from policyhub.workflow import start_revision, submit_for_review
+from policyhub.revisions import start_revision
+from policyhub.workflow import submit_for_review
 from tests.factories import CoverageCriterionFactory, DocumentationRequirementFactory, PayerFactory
 
 pytestmark = pytest.mark.django_db
