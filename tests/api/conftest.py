@@ -8,7 +8,6 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from codes.choices import CodeStatus, CodeSystem, RelationshipKind
-from codes.models import CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from payers.choices import (
     BenchmarkMetric,
     BenchmarkSetting,
@@ -27,14 +26,18 @@ from tests.factories import (
     BenchmarkFactory,
     BillingCodeFactory,
     CodeBriefFactory,
+    CodeDiagnosisFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
     FollowUpGapFactory,
     ModifierFactory,
+    ModifierGuidanceFactory,
     PayerFactory,
     PlaceOfServiceFactory,
     PolicyDocumentFactory,
+    SiteOfServiceFactory,
     UserFactory,
 )
 
@@ -104,11 +107,11 @@ def dataset(db):
         code="I25", description="Chronic ischemic heart disease", is_billable=False, status=CodeStatus.TERMINATED
     )
     d.t82 = DiagnosisCodeFactory(code="T82857A", description="Stenosis of cardiac prosthetic devices")
-    ModifierGuidance.objects.create(code=d.mitral, modifier=None, when_to_use="Single device", display_order=1)
-    ModifierGuidance.objects.create(code=d.mitral, modifier=d.kx, when_to_use="Criteria documented", display_order=2)
-    SiteOfService.objects.create(code=d.mitral, place_of_service=d.inpatient, setting_note="cath lab")
-    CodeRelationship.objects.create(from_code=d.addon, to_code=d.mitral, kind=RelationshipKind.ADD_ON_TO)
-    CodeDiagnosis.objects.create(code=d.mitral, diagnosis=d.t82, note="prosthetic valve leak")
+    ModifierGuidanceFactory(code=d.mitral, modifier=None, when_to_use="Single device", display_order=1)
+    ModifierGuidanceFactory(code=d.mitral, modifier=d.kx, when_to_use="Criteria documented", display_order=2)
+    SiteOfServiceFactory(code=d.mitral, place_of_service=d.inpatient, setting_note="cath lab")
+    CodeRelationshipFactory(from_code=d.addon, to_code=d.mitral, kind=RelationshipKind.ADD_ON_TO)
+    CodeDiagnosisFactory(code=d.mitral, diagnosis=d.t82, note="prosthetic valve leak")
 
     d.aetna_policy = PolicyDocumentFactory(
         payer=d.aetna,

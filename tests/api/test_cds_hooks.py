@@ -18,10 +18,10 @@ from rest_framework.test import APIClient
 from briefs.cds_hooks import COVERAGE_INFORMATION, CPT_SYSTEM, ICD10CM_SYSTEM, POS_SYSTEM
 from briefs.models import CdsClient, CoverageAssertion, PayerIdentifier
 from codes.choices import RelationshipKind
-from codes.models import CodeRelationship
 from payers.choices import CoverageStatus, PriorAuth
 from tests.factories import (
     BillingCodeFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     DiagnosisCodeFactory,
     PayerFactory,
@@ -149,7 +149,7 @@ def world(db):
     PayerIdentifier.objects.create(payer=payer, system=PAYER_SYSTEM, value="60054")
     mitral = BillingCodeFactory(code="93590", short_descriptor="Mitral leak closure")
     addon = BillingCodeFactory(code="93592", short_descriptor="Additional device", is_add_on=True)
-    CodeRelationship.objects.create(from_code=addon, to_code=mitral, kind=RelationshipKind.ADD_ON_TO)
+    CodeRelationshipFactory(from_code=addon, to_code=mitral, kind=RelationshipKind.ADD_ON_TO)
     DiagnosisCodeFactory(code="I340", description="Nonrheumatic mitral (valve) insufficiency")
     PlaceOfServiceFactory(code="22", name="On Campus-Outpatient Hospital")
     policy = PolicyDocumentFactory(payer=payer, number="CPB 0826", title="PVL closure", url="https://example.org/cpb")

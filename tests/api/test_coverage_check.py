@@ -7,12 +7,13 @@ import pytest
 
 from briefs.models import CoverageAssertion
 from codes.choices import RelationshipKind
-from codes.models import CodeRelationship, DiagnosisCode, SiteOfService
+from codes.models import DiagnosisCode
 from payers.choices import CoverageStatus, DocumentationPurpose, GapCategory, GapStatus, PriorAuth
 from payers.demo_content import PAYERS
 from policyhub.choices import WorkflowState
 from tests.factories import (
     BillingCodeFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
@@ -21,6 +22,7 @@ from tests.factories import (
     PayerFactory,
     PlaceOfServiceFactory,
     PolicyDocumentFactory,
+    SiteOfServiceFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -42,12 +44,12 @@ def world(db):
     w.aortic = BillingCodeFactory(code="93591", short_descriptor="Aortic leak closure, first device")
     w.addon = BillingCodeFactory(code="93592", short_descriptor="Additional occlusion device", is_add_on=True)
     for primary in (w.mitral, w.aortic):
-        CodeRelationship.objects.create(from_code=w.addon, to_code=primary, kind=RelationshipKind.ADD_ON_TO)
+        CodeRelationshipFactory(from_code=w.addon, to_code=primary, kind=RelationshipKind.ADD_ON_TO)
     w.office = PlaceOfServiceFactory(code="11", name="Office", setting="non_facility")
     w.inpatient = PlaceOfServiceFactory(code="21", name="Inpatient Hospital")
     w.outpatient = PlaceOfServiceFactory(code="22", name="On Campus-Outpatient Hospital")
     for place in (w.inpatient, w.outpatient):
-        SiteOfService.objects.create(code=w.mitral, place_of_service=place)
+        SiteOfServiceFactory(code=w.mitral, place_of_service=place)
     w.i340 = DiagnosisCodeFactory(code="I340", description="Nonrheumatic mitral (valve) insufficiency")
     w.i350 = DiagnosisCodeFactory(code="I350", description="Nonrheumatic aortic (valve) stenosis")
     w.t82 = DiagnosisCodeFactory(code="T8209", description="Other mechanical complication of heart valve prosthesis")

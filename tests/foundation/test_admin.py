@@ -11,15 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from codes.choices import ReleaseKind
-from codes.models import (
-    BillingCode,
-    CodeBrief,
-    CodeDiagnosis,
-    CodeRelationship,
-    CodeSetRelease,
-    DiagnosisCode,
-    ModifierGuidance,
-)
+from codes.models import BillingCode, CodeBrief, CodeRelationship, DiagnosisCode, ModifierGuidance
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, GapStatus, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, FollowUpGap, Payer, PolicyDocument
 from tests import factories
@@ -27,6 +19,8 @@ from tests.factories import (
     BenchmarkFactory,
     BillingCodeFactory,
     CodeBriefFactory,
+    CodeDiagnosisFactory,
+    CodeSetReleaseFactory,
     CoverageCriterionFactory,
     DocumentationRequirementFactory,
     FollowUpGapFactory,
@@ -58,8 +52,8 @@ def curated(demo):
         description="Atherosclerotic heart disease of native coronary artery with unstable angina pectoris",
     )
     code = BillingCode.objects.get(code="93590")
-    CodeDiagnosis.objects.create(code=code, diagnosis=leaf)
-    CodeSetRelease.objects.create(kind=ReleaseKind.ICD10CM, name="ICD-10-CM FY2026", checksum="a" * 64)
+    CodeDiagnosisFactory(code=code, diagnosis=leaf)
+    CodeSetReleaseFactory(kind=ReleaseKind.ICD10CM, name="ICD-10-CM FY2026")
     aetna = Payer.objects.get(slug="aetna")
     policy = PolicyDocumentFactory(payer=aetna, number="CPB-0826", title="Paravalvular leak closure")
     criterion = CoverageCriterion.objects.get(code=code, payer=aetna)

@@ -18,9 +18,11 @@ from tests.factories import (
     BenchmarkFactory,
     BillingCodeFactory,
     CodeBriefFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     FollowUpGapFactory,
     ModifierFactory,
+    ModifierGuidanceFactory,
     PayerFactory,
     PolicyDocumentFactory,
 )
@@ -151,7 +153,7 @@ class TestCatalogue:
     def test_duplicate_relationship_is_refused(self):
         """The same add-on relationship cannot be recorded twice."""
         add_on, primary = BillingCodeFactory(), BillingCodeFactory()
-        CodeRelationship.objects.create(from_code=add_on, to_code=primary, kind=RelationshipKind.ADD_ON_TO)
+        CodeRelationshipFactory(from_code=add_on, to_code=primary, kind=RelationshipKind.ADD_ON_TO)
         row = CodeRelationship(from_code=add_on, to_code=primary, kind=RelationshipKind.ADD_ON_TO)
         with pytest.raises(ValidationError) as excinfo:
             row.full_clean()
@@ -173,7 +175,7 @@ class TestModifierGuidance:
     def test_same_modifier_twice_for_a_code_is_refused(self):
         """Modifier 62 has one guidance row per code."""
         code, modifier = BillingCodeFactory(), ModifierFactory(code="62")
-        ModifierGuidance.objects.create(code=code, modifier=modifier, when_to_use="Two surgeons")
+        ModifierGuidanceFactory(code=code, modifier=modifier, when_to_use="Two surgeons")
         row = ModifierGuidance(code=code, modifier=modifier, when_to_use="Again")
         with pytest.raises(ValidationError) as excinfo:
             row.full_clean()
@@ -183,7 +185,7 @@ class TestModifierGuidance:
     def test_only_one_no_modifier_row_per_code(self):
         """The 'no modifier' (00) row exists at most once per code, on every database."""
         code = BillingCodeFactory()
-        ModifierGuidance.objects.create(code=code, modifier=None, when_to_use="Standard reporting")
+        ModifierGuidanceFactory(code=code, modifier=None, when_to_use="Standard reporting")
         row = ModifierGuidance(code=code, modifier=None, when_to_use="Again")
         with pytest.raises(ValidationError) as excinfo:
             row.full_clean()
@@ -194,7 +196,7 @@ class TestModifierGuidance:
 
     def test_no_modifier_rows_of_different_codes_coexist(self):
         """Each code may have its own 'no modifier' row."""
-        ModifierGuidance.objects.create(code=BillingCodeFactory(), modifier=None)
+        ModifierGuidanceFactory(modifier=None)
         other = ModifierGuidance(code=BillingCodeFactory(), modifier=None)
         other.full_clean()
         other.save()
