@@ -1,13 +1,27 @@
 """factory_boy factories for every model tests build rows of."""
 
+import hashlib
+
 import factory
 from django.contrib.auth import get_user_model
 from django_tasks_db.models import DBTaskResult
 
 from briefs.choices import AssertionChannel
 from briefs.models import CdsClient, CoverageAssertion, PayerIdentifier
-from codes.choices import CodeSystem
-from codes.models import BillingCode, CodeBrief, CodeCategory, DiagnosisCode, Modifier, PlaceOfService
+from codes.choices import CodeSystem, RelationshipKind, ReleaseKind
+from codes.models import (
+    BillingCode,
+    CodeBrief,
+    CodeCategory,
+    CodeDiagnosis,
+    CodeRelationship,
+    CodeSetRelease,
+    DiagnosisCode,
+    Modifier,
+    ModifierGuidance,
+    PlaceOfService,
+    SiteOfService,
+)
 from payers.choices import BenchmarkMetric, GapCategory, PayerKind
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from policyhub.choices import WorkflowState
@@ -77,6 +91,59 @@ class DiagnosisCodeFactory(factory.django.DjangoModelFactory):
 
     code = factory.Sequence(lambda n: f"I{25 + n % 70:02d}{n % 10}")
     description = factory.Sequence(lambda n: f"Diagnosis {n}")
+
+
+class CodeSetReleaseFactory(factory.django.DjangoModelFactory):
+    """A release as an import records it: its kind, a name and the SHA-256 of its (here imaginary) file."""
+
+    class Meta:
+        model = CodeSetRelease
+
+    kind = ReleaseKind.HCPCS
+    name = factory.LazyAttributeSequence(lambda o, n: f"{ReleaseKind(o.kind).name} release {n}")
+    checksum = factory.Sequence(lambda n: hashlib.sha256(f"release file {n}".encode()).hexdigest())
+
+
+class ModifierGuidanceFactory(factory.django.DjangoModelFactory):
+    """When to report a modifier with a code; `modifier=None` makes the code's one "no modifier" (00) row."""
+
+    class Meta:
+        model = ModifierGuidance
+
+    code = factory.SubFactory(BillingCodeFactory)
+    modifier = factory.SubFactory(ModifierFactory)
+    when_to_use = "When the payer's requirements are met"
+
+
+class SiteOfServiceFactory(factory.django.DjangoModelFactory):
+    """A typical place of service of a code."""
+
+    class Meta:
+        model = SiteOfService
+
+    code = factory.SubFactory(BillingCodeFactory)
+    place_of_service = factory.SubFactory(PlaceOfServiceFactory)
+
+
+class CodeRelationshipFactory(factory.django.DjangoModelFactory):
+    """from_code <kind> to_code between two new codes; "see also" unless a test asks for another kind."""
+
+    class Meta:
+        model = CodeRelationship
+
+    from_code = factory.SubFactory(BillingCodeFactory)
+    to_code = factory.SubFactory(BillingCodeFactory)
+    kind = RelationshipKind.SEE_ALSO
+
+
+class CodeDiagnosisFactory(factory.django.DjangoModelFactory):
+    """An ICD-10-CM code associated with a billing code (the brief's diagnosis coding section)."""
+
+    class Meta:
+        model = CodeDiagnosis
+
+    code = factory.SubFactory(BillingCodeFactory)
+    diagnosis = factory.SubFactory(DiagnosisCodeFactory)
 
 
 class PayerFactory(factory.django.DjangoModelFactory):

@@ -1,14 +1,17 @@
-"""Fixtures of the API tests: a reader with a token, clients, and a dataset where every filter
-has rows to keep and rows to drop."""
+"""Fixtures of the API tests: a reader with a token, clients, a dataset where every filter has rows to
+keep and rows to drop, and the worlds the coverage check and the CDS Hooks services are asked about."""
 
 import datetime as dt
+import json
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from briefs.models import CdsClient, PayerIdentifier
 from codes.choices import CodeStatus, CodeSystem, RelationshipKind
-from codes.models import CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from payers.choices import (
     BenchmarkMetric,
     BenchmarkSetting,
@@ -23,18 +26,23 @@ from payers.choices import (
 )
 from policyhub.choices import WorkflowState
 from policyhub.models import ApiToken
+from tests.api.cds_requests import ISSUER, PAYER_SYSTEM
 from tests.factories import (
     BenchmarkFactory,
     BillingCodeFactory,
     CodeBriefFactory,
+    CodeDiagnosisFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
     FollowUpGapFactory,
     ModifierFactory,
+    ModifierGuidanceFactory,
     PayerFactory,
     PlaceOfServiceFactory,
     PolicyDocumentFactory,
+    SiteOfServiceFactory,
     UserFactory,
 )
 
@@ -104,11 +112,11 @@ def dataset(db):
         code="I25", description="Chronic ischemic heart disease", is_billable=False, status=CodeStatus.TERMINATED
     )
     d.t82 = DiagnosisCodeFactory(code="T82857A", description="Stenosis of cardiac prosthetic devices")
-    ModifierGuidance.objects.create(code=d.mitral, modifier=None, when_to_use="Single device", display_order=1)
-    ModifierGuidance.objects.create(code=d.mitral, modifier=d.kx, when_to_use="Criteria documented", display_order=2)
-    SiteOfService.objects.create(code=d.mitral, place_of_service=d.inpatient, setting_note="cath lab")
-    CodeRelationship.objects.create(from_code=d.addon, to_code=d.mitral, kind=RelationshipKind.ADD_ON_TO)
-    CodeDiagnosis.objects.create(code=d.mitral, diagnosis=d.t82, note="prosthetic valve leak")
+    ModifierGuidanceFactory(code=d.mitral, modifier=None, when_to_use="Single device", display_order=1)
+    ModifierGuidanceFactory(code=d.mitral, modifier=d.kx, when_to_use="Criteria documented", display_order=2)
+    SiteOfServiceFactory(code=d.mitral, place_of_service=d.inpatient, setting_note="cath lab")
+    CodeRelationshipFactory(from_code=d.addon, to_code=d.mitral, kind=RelationshipKind.ADD_ON_TO)
+    CodeDiagnosisFactory(code=d.mitral, diagnosis=d.t82, note="prosthetic valve leak")
 
     d.aetna_policy = PolicyDocumentFactory(
         payer=d.aetna,
@@ -216,3 +224,77 @@ def dataset(db):
         description="Benchmark found",
     )
     return d
+
+
+# --- The coverage check (test_coverage_check*.py) -----------------------------------------------------
+
+
+class CheckWorld:
+    """A payer, the three valve-leak codes and the catalogue rows the coverage check's rules read."""
+
+
+@pytest.fixture
+def check_world(db):
+    """What the coverage-check tests ask about (test_coverage_check*.py)."""
+    w = CheckWorld()
+    w.payer = PayerFactory(name="Acme Health", slug="acme")
+    w.other = PayerFactory(name="Other Plan", slug="other")
+    w.mitral = BillingCodeFactory(code="93590", short_descriptor="Mitral leak closure, first device")
+    w.aortic = BillingCodeFactory(code="93591", short_descriptor="Aortic leak closure, first device")
+    w.addon = BillingCodeFactory(code="93592", short_descriptor="Additional occlusion device", is_add_on=True)
+    for primary in (w.mitral, w.aortic):
+        CodeRelationshipFactory(from_code=w.addon, to_code=primary, kind=RelationshipKind.ADD_ON_TO)
+    w.office = PlaceOfServiceFactory(code="11", name="Office", setting="non_facility")
+    w.inpatient = PlaceOfServiceFactory(code="21", name="Inpatient Hospital")
+    w.outpatient = PlaceOfServiceFactory(code="22", name="On Campus-Outpatient Hospital")
+    for place in (w.inpatient, w.outpatient):
+        SiteOfServiceFactory(code=w.mitral, place_of_service=place)
+    w.i340 = DiagnosisCodeFactory(code="I340", description="Nonrheumatic mitral (valve) insufficiency")
+    w.i350 = DiagnosisCodeFactory(code="I350", description="Nonrheumatic aortic (valve) stenosis")
+    w.t82 = DiagnosisCodeFactory(code="T8209", description="Other mechanical complication of heart valve prosthesis")
+    w.m62 = ModifierFactory(code="62", description="Two surgeons")
+    w.policy = PolicyDocumentFactory(
+        payer=w.payer, number="CPB 0826", title="Paravalvular leak closure", url="https://example.org/cpb0826"
+    )
+    return w
+
+
+# --- CDS Hooks (test_cds_hooks*.py) --------------------------------------------------------------------
+
+
+@pytest.fixture
+def ec_key():
+    """The CDS client's signing key (ES384)."""
+    return ec.generate_private_key(ec.SECP384R1())
+
+
+@pytest.fixture
+def cds_client(ec_key):
+    """An EHR registered with the public half of `ec_key` in its JWKS."""
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key()))
+    return CdsClient.objects.create(
+        name="Example EHR", issuer=ISSUER, jwks={"keys": [{**public, "kid": "ehr-1", "alg": "ES384", "use": "sig"}]}
+    )
+
+
+@pytest.fixture
+def crd_world(db):
+    """Acme Health, known to EHRs by a payer identifier, covering 93590 (and its add-on 93592) with
+    criteria and prior authorization: what the CDS Hooks tests ask about. Returns the payer."""
+    payer = PayerFactory(name="Acme Health", slug="acme")
+    PayerIdentifier.objects.create(payer=payer, system=PAYER_SYSTEM, value="60054")
+    mitral = BillingCodeFactory(code="93590", short_descriptor="Mitral leak closure")
+    addon = BillingCodeFactory(code="93592", short_descriptor="Additional device", is_add_on=True)
+    CodeRelationshipFactory(from_code=addon, to_code=mitral, kind=RelationshipKind.ADD_ON_TO)
+    DiagnosisCodeFactory(code="I340", description="Nonrheumatic mitral (valve) insufficiency")
+    PlaceOfServiceFactory(code="22", name="On Campus-Outpatient Hospital")
+    policy = PolicyDocumentFactory(payer=payer, number="CPB 0826", title="PVL closure", url="https://example.org/cpb")
+    CoverageCriterionFactory(
+        code=mitral,
+        payer=payer,
+        coverage_status=CoverageStatus.COVERED_WITH_CRITERIA,
+        prior_auth=PriorAuth.REQUIRED,
+        criteria="Symptomatic paravalvular leak",
+        policy=policy,
+    )
+    return payer

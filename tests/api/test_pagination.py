@@ -4,21 +4,24 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from codes.models import CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from policyhub.changelog import assign_positions
 from tests.api.helpers import RESOURCES, list_url
 from tests.factories import (
     BenchmarkFactory,
     BillingCodeFactory,
     CodeBriefFactory,
+    CodeDiagnosisFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
     FollowUpGapFactory,
     ModifierFactory,
+    ModifierGuidanceFactory,
     PayerFactory,
     PlaceOfServiceFactory,
     PolicyDocumentFactory,
+    SiteOfServiceFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -85,10 +88,10 @@ def test_code_brief_queries_do_not_grow_with_its_sections(api_client, dataset, d
         DocumentationRequirementFactory(code=code, payer=payer)
         BenchmarkFactory(code=code, payer=payer)
         FollowUpGapFactory(code=code, payer=payer, assignee=dataset.curator)
-        ModifierGuidance.objects.create(code=code, modifier=ModifierFactory(code=f"M{i}"), display_order=3 + i)
-        SiteOfService.objects.create(code=code, place_of_service=PlaceOfServiceFactory(code=f"{60 + i}"))
-        CodeRelationship.objects.create(from_code=BillingCodeFactory(), to_code=code, kind="see_also")
-        CodeDiagnosis.objects.create(code=code, diagnosis=DiagnosisCodeFactory(code=f"E{40 + i}1"))
+        ModifierGuidanceFactory(code=code, modifier=ModifierFactory(code=f"M{i}"), display_order=3 + i)
+        SiteOfServiceFactory(code=code, place_of_service=PlaceOfServiceFactory(code=f"{60 + i}"))
+        CodeRelationshipFactory(to_code=code, kind="see_also")
+        CodeDiagnosisFactory(code=code, diagnosis=DiagnosisCodeFactory(code=f"E{40 + i}1"))
     assign_positions()  # what the writers' commit does (PostgreSQL); tests never commit
     with django_assert_max_num_queries(before):
         body = api_client.get("/api/v1/codes/93590/").json()

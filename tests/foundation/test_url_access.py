@@ -14,13 +14,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from codes.choices import ReleaseKind
-from codes.models import BillingCode, CodeDiagnosis, CodeSetRelease
+from codes.models import BillingCode
 from payers.models import Payer
 from policyhub.models import ApiToken
 from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role
 from tests.factories import (
     BenchmarkFactory,
     CdsClientFactory,
+    CodeDiagnosisFactory,
+    CodeSetReleaseFactory,
     CoverageAssertionFactory,
     DBTaskResultFactory,
     DiagnosisCodeFactory,
@@ -127,8 +129,8 @@ def example_url(key: str, route: str, pattern: URLPattern, users: dict) -> str:
 def users(demo, django_user_model):
     # One row of each admin model the demo leaves empty, so every change page has something to open.
     code = BillingCode.objects.get(code="93590")
-    CodeDiagnosis.objects.create(code=code, diagnosis=DiagnosisCodeFactory(code="I350"))
-    CodeSetRelease.objects.create(kind=ReleaseKind.POS, name="Place of service 2030")
+    CodeDiagnosisFactory(code=code, diagnosis=DiagnosisCodeFactory(code="I350"))
+    CodeSetReleaseFactory(kind=ReleaseKind.POS, name="Place of service 2030")
     DocumentationRequirementFactory(code=code)
     BenchmarkFactory(code=code)
     PolicyDocumentFactory(payer=Payer.objects.get(slug="aetna"))

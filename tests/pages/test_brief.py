@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from briefs.sections import SECTIONS
 from codes.choices import RelationshipKind
-from codes.models import BillingCode, CodeBrief, CodeDiagnosis, CodeRelationship, ModifierGuidance
+from codes.models import BillingCode, CodeBrief
 from payers.choices import CoverageStatus, GapCategory, PriorAuth
 from payers.models import CoverageCriterion, FollowUpGap
 from policyhub.choices import WorkflowState
@@ -15,11 +15,14 @@ from tests.factories import (
     BenchmarkFactory,
     BillingCodeFactory,
     CodeBriefFactory,
+    CodeDiagnosisFactory,
+    CodeRelationshipFactory,
     CoverageCriterionFactory,
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
     FollowUpGapFactory,
     ModifierFactory,
+    ModifierGuidanceFactory,
     PayerFactory,
     PolicyDocumentFactory,
 )
@@ -219,9 +222,9 @@ def _grow(code, payers, n):
         DocumentationRequirementFactory(code=code, payer=payer)
         BenchmarkFactory(code=code, payer=payer)
         FollowUpGapFactory(code=code, payer=payer, category=GapCategory.COVERAGE_CRITERIA)
-        CodeDiagnosis.objects.create(code=code, diagnosis=DiagnosisCodeFactory())
-        ModifierGuidance.objects.create(code=code, modifier=ModifierFactory(code=f"Z{i}"), when_to_use="Use it")
-        CodeRelationship.objects.create(from_code=BillingCodeFactory(), to_code=code, kind=RelationshipKind.ADD_ON_TO)
+        CodeDiagnosisFactory(code=code)
+        ModifierGuidanceFactory(code=code, modifier=ModifierFactory(code=f"Z{i}"), when_to_use="Use it")
+        CodeRelationshipFactory(to_code=code, kind=RelationshipKind.ADD_ON_TO)
 
 
 def test_brief_queries_stay_constant_as_rows_grow(reader_client, db, django_assert_max_num_queries):
