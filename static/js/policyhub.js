@@ -21,20 +21,48 @@
   }
 })();
 
-/* A printed brief's footer says when it was printed: the reader's clock at print time, not the page's load time. */
+/* A printed brief repeats its header (code and title) and footer facts (page URL, publication date,
+   "printed on") on every page: they go into the page's margin boxes through a constructed style sheet
+   (CSP allows no inline style). The footer's time is the reader's clock at print time, not the page's
+   load time. Without this script, the header and footer print once, at the top and the end. */
 (function () {
   "use strict";
+  var header = document.querySelector(".print-header");
+  var facts = document.querySelector(".print-footer-facts");
   var stamp = document.querySelector("time.printed-on");
-  if (!stamp) {
+  if (!header || !facts || !stamp) {
     return;
   }
   function pad(n) {
     return (n < 10 ? "0" : "") + n;
   }
+  function cssString(text) {
+    return '"' + text.replace(/\s+/g, " ").trim().replace(/[\\"]/g, "\\$&") + '"';
+  }
+  var sheet = null;
+  if ("adoptedStyleSheets" in document && typeof CSSStyleSheet === "function") {
+    try {
+      sheet = new CSSStyleSheet();
+      document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sheet]);
+    } catch (error) {
+      sheet = null;
+    }
+  }
+  function render() {
+    if (sheet) {
+      sheet.replaceSync(
+        "@page { @top-left { content: " + cssString(header.textContent) + "; } " +
+          "@bottom-left { content: " + cssString(facts.textContent) + "; } }"
+      );
+      document.documentElement.classList.add("print-margins");
+    }
+  }
+  render();
   window.addEventListener("beforeprint", function () {
     var now = new Date();
     stamp.setAttribute("datetime", now.toISOString());
     stamp.textContent = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate()) + " " +
       pad(now.getHours()) + ":" + pad(now.getMinutes());
+    render();
   });
 })();
