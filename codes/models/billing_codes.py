@@ -3,7 +3,9 @@ briefs and the links between codes."""
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 from codes.choices import CodeStatus, CodeSystem, RelationshipKind
@@ -31,6 +33,21 @@ class CodeCategory(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+
+@receiver(pre_delete, sender=CodeCategory, dispatch_uid="codes.category_in_use")
+def keep_a_category_in_use(sender, instance, **kwargs):
+    """Codes store their category's name, so a category they use cannot go (a delete() or a queryset's).
+
+    The database refuses the same on PostgreSQL (migration 0010); this also covers SQLite, whose
+    delete trigger would break `flush`.
+    """
+    used_by = BillingCode.objects.filter(category=instance.name)
+    if used_by.exists():
+        raise ProtectedError(
+            f"The code category “{instance.name}” cannot be deleted: billing codes are filed under it.",
+            set(used_by[:20]),
+        )
 
 
 class BillingCode(CuratedModel):

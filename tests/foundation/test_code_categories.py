@@ -2,8 +2,9 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import ProtectedError
 
 from codes.models import BillingCode, CodeCategory
 from tests.factories import BillingCodeFactory
@@ -44,11 +45,51 @@ def test_a_category_in_use_keeps_its_name_and_cannot_be_deleted(staff_client):
 
 def test_filter_menus_list_the_controlled_categories(staff_client):
     CodeCategory.objects.create(name="Devices")
-    stray = BillingCodeFactory(category="")
-    BillingCode.objects.filter(pk=stray.pk).update(category="Devices ")  # a stray space in old data is no menu entry
+    CodeCategory.objects.create(name="Unused yet")
+    BillingCodeFactory(category="")
     html = staff_client.get("/codes/").content.decode()
     assert '<option value="Devices">Devices</option>' in html
-    assert "Devices </option>" not in html
+    assert '<option value="Unused yet">Unused yet</option>' in html
+
+
+def test_the_database_refuses_a_category_not_on_the_list(db):
+    """Every write path, not only a validated save: update(), bulk_create() and a plain save()."""
+    CodeCategory.objects.create(name="Devices")
+    code = BillingCodeFactory(category="Devices")
+    with pytest.raises(IntegrityError, match="billingcode_category_listed"), transaction.atomic():
+        BillingCode.objects.filter(pk=code.pk).update(category="Devices ")  # a stray space
+    with pytest.raises(IntegrityError, match="billingcode_category_listed"), transaction.atomic():
+        BillingCode.objects.bulk_create(
+            [BillingCode(system="CPT", code="93599", short_descriptor="x", category="Devises")]
+        )
+    code.category = "Devises"
+    with pytest.raises(IntegrityError, match="billingcode_category_listed"), transaction.atomic():
+        code.save()
+    assert BillingCode.objects.get(pk=code.pk).category == "Devices"
+    BillingCode.objects.filter(pk=code.pk).update(category="")  # no category is allowed
+    assert not BillingCode.objects.filter(code="93599").exists()
+
+
+def test_the_database_keeps_a_category_in_use(db):
+    used, unused = CodeCategory.objects.create(name="Devices"), CodeCategory.objects.create(name="Unused")
+    BillingCodeFactory(category="Devices")
+    with pytest.raises(ProtectedError, match="cannot be deleted: billing codes are filed under it"), transaction.atomic():
+        CodeCategory.objects.filter(pk=used.pk).delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        used.delete()
+    if connection.vendor == "postgresql":  # SQLite has no delete trigger (see migration 0010)
+        with (
+            pytest.raises(IntegrityError, match="codecategory_in_use"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("DELETE FROM codes_codecategory WHERE name = 'Devices'")
+    with pytest.raises(IntegrityError, match="codecategory_in_use"), transaction.atomic():
+        CodeCategory.objects.filter(pk=used.pk).update(name="Device")
+    CodeCategory.objects.filter(pk=used.pk).update(description="Implants and their delivery systems")
+    CodeCategory.objects.filter(pk=unused.pk).update(name="Not used")
+    CodeCategory.objects.filter(pk=unused.pk).delete()
+    assert list(CodeCategory.objects.values_list("name", flat=True)) == ["Devices"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from codes.choices import CodeStatus, CodeSystem, ReleaseKind
-from codes.models import BillingCode, CodeSetRelease, Modifier
+from codes.models import BillingCode, CodeCategory, CodeSetRelease, Modifier
 from tests.imports.conftest import run, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,7 @@ def test_dry_run_reports_and_writes_nothing(fixtures_dir):
 def test_curated_fields_survive_a_release(fixtures_dir):
     """A release owns the CMS fields only: a curator's category stays."""
     run("import_hcpcs", fixtures_dir / FIXTURE_2030)
+    CodeCategory.objects.create(name="Hearing")
     BillingCode.objects.filter(code="V5010").update(category="Hearing")
     run("import_hcpcs", fixtures_dir / FIXTURE_2031)
     assert BillingCode.objects.get(code="V5010").category == "Hearing"
