@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from codes.choices import CodeStatus
-from codes.importers import releases
+from codes.importers import bulk_sync
 from codes.importers.hcpcs import import_hcpcs
 from codes.importers.icd10cm import import_icd10cm
 from codes.importers.writers import insert_rows
@@ -71,8 +71,8 @@ def test_changed_and_terminated_rows_get_a_history_row_of_their_new_state(fixtur
 
 def test_history_of_created_rows_is_complete_across_history_batches(fixtures_dir, monkeypatch):
     """Creation history is written in large batches; every row gets exactly one, whatever the size."""
-    monkeypatch.setattr(releases, "HISTORY_BATCH_SIZE", 3)
-    monkeypatch.setattr(releases, "BATCH_SIZE", 2)
+    monkeypatch.setattr(bulk_sync, "HISTORY_BATCH_SIZE", 3)
+    monkeypatch.setattr(bulk_sync, "BATCH_SIZE", 2)
     import_hcpcs(fixtures_dir / "hcpcs/HCPC2030_CONTR_ANWEB_fixture.txt")
 
     for model in (BillingCode, Modifier):
@@ -118,7 +118,7 @@ def test_an_import_keeps_other_writers_off_the_tables_it_writes(fixtures_dir, mo
             held.extend(row[0] for row in cursor.fetchall())
         return original(model, rows, when=when)
 
-    original = releases.insert_rows
-    monkeypatch.setattr(releases, "insert_rows", spy)
+    original = bulk_sync.insert_rows
+    monkeypatch.setattr(bulk_sync, "insert_rows", spy)
     import_icd10cm(fixtures_dir / ORDER_2030)
     assert "ExclusiveLock" in held
