@@ -68,6 +68,14 @@ def bench_database(name: str, url: str, shared: Path) -> dict:
     print(line("ICD-10-CM full release (bundled)", results["icd"]))
     results["icd_again"] = run_step(url, "icd")
     print(line("ICD-10-CM again, unchanged", results["icd_again"]))
+    results["lookups"] = run_step(url, "lookups")
+    print(f"  Diagnosis picker on {results['lookups']['rows']:,} codes (median of 7; goal well under 300 ms):")
+    for term, figures in results["lookups"]["terms"].items():
+        ratio = figures["ms"] / figures["floor_ms"] if figures["floor_ms"] else 0
+        print(
+            f"    {term!r:<26} {figures['ms']:>7.1f} ms  floor {figures['floor_ms']:>6.1f} ms ({ratio:.1f}x)  "
+            f"{figures['matches']:>6,} matches"
+        )
     hcpcs = shared / "cms-hcpcs-2019" / "HCPC2019_CONTR_ANWEB.txt"
     rvu = shared / "pfs_rvu_2024_jul.csv"
     if hcpcs.exists():

@@ -6,6 +6,7 @@ The database is the one in DATABASE_URL (a scratch database the orchestrator cre
 import json
 import os
 import resource
+import statistics
 import sys
 import time
 
@@ -134,6 +135,59 @@ def admin_upload() -> dict:
     return {"rows": dataset.height, "size_mb": round(upload.size / 1024 / 1024, 1), "check_seconds": checked}
 
 
+LOOKUP_TERMS = ("I25.1", "mitral", "chronic kidney disease", "disease")
+PICKER = {"app_label": "payers", "model_name": "coveragecriterion", "field_name": "diagnosis_codes"}
+
+
+def median_ms(call, runs: int = 7) -> float:
+    call()  # warm
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times) * 1000, 1)
+
+
+def diagnosis_lookups() -> dict:
+    """The diagnosis picker (the admin's autocomplete) on the full release: the median of 7 calls
+    per term, in-process with a logged-in superuser, beside the floor: the picker's two queries
+    (the count behind "more results", then the first page) as raw SQL through the cursor."""
+    from django.contrib.auth.models import User
+    from django.db import connection, transaction
+    from django.test import Client
+
+    from codes.models import DiagnosisCode
+    from codes.selectors import search_diagnosis_codes
+
+    terms = {}
+    with transaction.atomic():
+        client = Client()
+        client.force_login(User.objects.create_superuser("bench-lookups", "bench@policyhub.invalid", None))
+        for term in LOOKUP_TERMS:
+            matches = search_diagnosis_codes(DiagnosisCode.objects.all(), term)
+            page = matches.order_by("code").values("pk", "code", "description")[:20]
+            # The SQL Django wrote for the search, with its parameters: no user input.
+            statements = [
+                ("SELECT COUNT(*) FROM ({}) AS matches", *matches.values("pk").query.sql_with_params()),
+                ("{}", *page.query.sql_with_params()),
+            ]
+
+            def floor(statements=statements):
+                with connection.cursor() as cursor:
+                    for shape, sql, params in statements:
+                        cursor.execute(shape.format(sql), params)
+                        cursor.fetchall()
+
+            def picker(term=term):
+                response = client.get("/admin/autocomplete/", {**PICKER, "term": term})
+                assert response.status_code == 200, response.status_code
+
+            terms[term] = {"ms": median_ms(picker), "floor_ms": median_ms(floor), "matches": matches.count()}
+        transaction.set_rollback(True)
+    return {"rows": DiagnosisCode.objects.count(), "terms": terms}
+
+
 STEPS = {
     "migrate": migrate,
     "icd": import_icd,
@@ -141,6 +195,7 @@ STEPS = {
     "rvu": import_rvu,
     "copy": copy_icd,
     "upload": admin_upload,
+    "lookups": diagnosis_lookups,
 }
 
 

@@ -1,8 +1,6 @@
 """The catalogue's admin: billing codes with their curated inlines, briefs, modifiers, places of
 service, diagnosis codes and the code categories. Releases are in `codes.admin_releases`."""
 
-import re
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
@@ -24,6 +22,7 @@ from codes.models import (
     SiteOfService,
 )
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
+from codes.selectors import search_diagnosis_codes
 from policyhub.admin import CuratedAdmin, admin_change_url
 from policyhub.admin_inlines import CuratedInline
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
@@ -272,16 +271,12 @@ class DiagnosisCodeForm(forms.ModelForm):
     code = forms.CharField(max_length=8, help_text="With or without the dot: I25.10 or I2510.")
 
 
-# What a diagnosis code (or its start) looks like as typed: a letter, then letters or digits.
-CODE_PREFIX = re.compile(r"^[A-Za-z][0-9A-Za-z]{0,6}$")
-
-
 @admin.register(DiagnosisCode)
 class DiagnosisCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
     resource_classes = [DiagnosisCodeResource]
     list_display = ("display_code", "description", "is_billable", "status", "release")
     list_filter = ("is_billable", "status")
-    search_fields = ("=code", "^code", "description")
+    search_fields = ("code", "description")  # see get_search_results
     list_select_related = ("release",)
     raw_id_fields = ("release",)
     form = DiagnosisCodeForm
@@ -291,13 +286,8 @@ class DiagnosisCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
         return obj.display_code
 
     def get_search_results(self, request, queryset, search_term):
-        # Curators type codes with the dot (I25.10); they are stored without it.
-        term = search_term.replace(".", "").strip()
-        if CODE_PREFIX.match(term):
-            # A code or its beginning: one range scan of the prefix index (98k rows on ICD-10-CM),
-            # not a search through every description.
-            return queryset.filter(code__startswith=term.upper()), False
-        return super().get_search_results(request, queryset, term)
+        # The pickers and the change list search like the API: a code's start by index, else words.
+        return search_diagnosis_codes(queryset, search_term), False
 
 
 @admin.register(CodeDiagnosis)

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from codes.choices import CodeStatus, CodeSystem, ModifierLevel, SettingType
 from codes.models import BillingCode, DiagnosisCode, Modifier, PlaceOfService
+from codes.selectors import search_diagnosis_codes
 from policyhub.filtersets import BaseFilterSet, BooleanFilter, CodeListFilter, UtcDateTimeFilter
 
 # The shapes BillingCode's code_format constraint allows: CPT (four digits and a digit, F, T or U)
@@ -71,7 +72,7 @@ class DiagnosisCodeFilterSet(BaseFilterSet):
         return queryset.filter(code__startswith=DiagnosisCode.normalise(value))
 
     def search(self, queryset, value):
-        return queryset.filter(Q(code__startswith=DiagnosisCode.normalise(value)) | Q(description__icontains=value))
+        return search_diagnosis_codes(queryset, value)
 
 
 class ModifierFilterSet(BaseFilterSet):

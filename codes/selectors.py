@@ -1,6 +1,9 @@
 """Reads of the code catalogue, shared by pages and API: each list's related rows are joined here."""
 
+import re
+
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.text import smart_split, unescape_string_literal
 
 from codes.models import (
     BillingCode,
@@ -39,6 +42,36 @@ def catalogue_prefetches() -> list:
 
 def diagnosis_code_list() -> QuerySet[DiagnosisCode]:
     return DiagnosisCode.objects.order_by("code")
+
+
+# What the start of an ICD-10-CM code looks like as typed (the dot dropped): a letter, then letters
+# or digits. "mitral" has that shape too, so a term is taken for a code only with a digit in it
+# (every code of three characters or more has one) or when it is one or two characters ("I", "QA").
+DIAGNOSIS_CODE_START = re.compile(r"^[A-Z][0-9A-Z]{0,6}$")
+
+
+def looks_like_diagnosis_code(term: str) -> bool:
+    code = DiagnosisCode.normalise(term)
+    return bool(DIAGNOSIS_CODE_START.match(code)) and (len(code) <= 2 or any(c.isdigit() for c in code))
+
+
+def search_diagnosis_codes(queryset: QuerySet[DiagnosisCode], term: str) -> QuerySet[DiagnosisCode]:
+    """The diagnosis pickers' and the API's search: a code or its start ("I25.1") by the code's
+    prefix index; words ("chronic kidney") each in the description, in any order.
+
+    On PostgreSQL the description words are served by a trigram index (codes/migrations/0011), so
+    a search through the 98k codes of a full release stays an index look-up.
+    """
+    term = term.strip()
+    if not term:
+        return queryset
+    if looks_like_diagnosis_code(term):
+        return queryset.filter(code__startswith=DiagnosisCode.normalise(term))
+    for word in smart_split(term):
+        if word[0] in "\"'" and word[0] == word[-1] and len(word) > 1:
+            word = unescape_string_literal(word)  # "heart failure" in quotes: the phrase
+        queryset = queryset.filter(description__icontains=word)
+    return queryset
 
 
 def modifier_list() -> QuerySet[Modifier]:

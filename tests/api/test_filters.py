@@ -52,6 +52,9 @@ CASES = [
     ("place-of-service", {"setting": "non_facility"}, ["office"], ["inpatient"]),
     ("place-of-service", {"ordering": "-name"}, ["office", "inpatient"], []),
     ("diagnosis-code", {"q": "atherosclerotic"}, ["i2510"], ["t82", "i25"]),
+    ("diagnosis-code", {"q": "heart disease chronic"}, ["i25"], ["i2510", "t82"]),  # every word, any order
+    ("diagnosis-code", {"q": "cardiac"}, ["t82"], ["i25"]),  # a word shaped like a code's start is a word
+    ("diagnosis-code", {"q": "I25.1"}, ["i2510"], ["i25", "t82"]),  # a code's start
     ("diagnosis-code", {"code": "I25.10,T82.857A"}, ["i2510", "t82"], ["i25"]),
     ("diagnosis-code", {"prefix": "I25.1"}, ["i2510"], ["i25", "t82"]),
     ("diagnosis-code", {"is_billable": "false"}, ["i25"], ["i2510"]),

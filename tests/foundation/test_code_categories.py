@@ -73,7 +73,8 @@ def test_the_database_refuses_a_category_not_on_the_list(db):
 def test_the_database_keeps_a_category_in_use(db):
     used, unused = CodeCategory.objects.create(name="Devices"), CodeCategory.objects.create(name="Unused")
     BillingCodeFactory(category="Devices")
-    with pytest.raises(ProtectedError, match="cannot be deleted: billing codes are filed under it"), transaction.atomic():
+    refused = "cannot be deleted: billing codes are filed under it"
+    with pytest.raises(ProtectedError, match=refused), transaction.atomic():
         CodeCategory.objects.filter(pk=used.pk).delete()
     with pytest.raises(ProtectedError), transaction.atomic():
         used.delete()

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from codes.choices import CodeStatus
 from codes.importers.icd10cm import read_bundled
 from codes.models import CodeSetRelease, DiagnosisCode
+from codes.selectors import search_diagnosis_codes
 from tests.imports.conftest import run, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +152,8 @@ def test_full_bundled_release_lands_every_code_exactly_once():
     before = snapshot()
     assert "98186 unchanged" in run("import_icd10cm")
     assert snapshot() == before
+    # Among them, the pickers find a code by its start and by words of its description.
+    found = search_diagnosis_codes(DiagnosisCode.objects.all(), "I34.0").values_list("code", flat=True)
+    assert list(found) == ["I340"]
+    found = search_diagnosis_codes(DiagnosisCode.objects.all(), "insufficiency nonrheumatic mitral")
+    assert list(found.values_list("code", flat=True)) == ["I340"]
