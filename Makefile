@@ -42,8 +42,11 @@ serve: migrate
 worker: migrate
 	$(PY) manage.py db_worker --queue-name webhooks
 
+# Test files are shared out to TEST_WORKERS processes (pytest-xdist; a file's tests stay together).
+# 0 runs them in this one process (.ci/run does, as it runs the SQLite and PostgreSQL suites side by side).
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

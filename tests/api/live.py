@@ -24,7 +24,9 @@ def scratch_database(directory: Path, name: str) -> str:
         import psycopg
 
         config = dj_database_url.parse(test_url)
-        database = f"{config['NAME']}_{name}"
+        # Test processes (pytest-xdist workers) running side by side each get their own.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        database = f"{config['NAME']}_{name}" + (f"_{worker}" if worker else "")
         admin = test_url.rsplit("/", 1)[0] + "/postgres"
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

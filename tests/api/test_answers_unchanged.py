@@ -73,8 +73,10 @@ URLS = [
 ]
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 KEYED = re.compile(r"/api/v1/([a-z-]+)/(\d+)/$")
-# A cursor encodes a position (a time and a key), which differs from run to run.
+# A cursor encodes a position (a time and a key), which differs from run to run; so does the
+# change-log position a changes page continues after.
 CURSOR = re.compile(r"cursor=[^&]*")
+AFTER = re.compile(r"after=\d+")
 
 
 class Normaliser:
@@ -103,7 +105,7 @@ class Normaliser:
             match = KEYED.search(value)
             if match:
                 return value[: match.start(2)] + self.key(match.group(1), match.group(2)) + "/"
-            return CURSOR.sub("cursor=<cursor>", value)
+            return AFTER.sub("after=<position>", CURSOR.sub("cursor=<cursor>", value))
         if field in {"change_position", "position"} and isinstance(value, int):
             return "<position>"  # counts every change the database has seen
         if field in {"id", "change_id"} and isinstance(value, int):

@@ -57,11 +57,16 @@ def normalise(text: str) -> str:
 
 
 def restart_sequences():
-    """PostgreSQL keeps sequences across rolled-back tests; restart them so the demo's ids start at 1.
+    """Restart the id counters so the demo's ids start at 1, whatever ran before in this process.
 
-    (SQLite's AUTOINCREMENT counters roll back with the test, so there is nothing to do there.)
+    Rolled-back tests leave PostgreSQL's sequences advanced; on SQLite, a transactional test's
+    committed rows leave AUTOINCREMENT counters behind after the flush that empties their tables.
     """
-    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+    if connection.vendor == "sqlite":
+        tables = connection.introspection.sequence_list()
+        statements = connection.ops.sequence_reset_by_name_sql(no_style(), tables)
+    else:
+        statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)

@@ -44,3 +44,14 @@ def test_assign_role_switches_role_and_staff_flag(make_user):
     assert not user.has_perm("codes.change_codebrief") and user.has_perm("codes.view_codebrief")
     with pytest.raises(ValueError, match="Unknown role 'Boss'"):
         assign_role(user=user, role="Boss")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_roles_come_back_after_the_database_is_emptied():
+    """`manage.py flush` empties auth_group too; every migrate and flush recreates the role groups,
+    so a flushed database still lets users be given roles."""
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert set(Group.objects.values_list("name", flat=True)) >= {EDITOR, REVIEWER, VIEWER}
+    assert "payers.publish_coveragecriterion" in perms(REVIEWER)
