@@ -9,35 +9,9 @@ from codes.models import BillingCode, CodeRelationship, DiagnosisCode, ModifierG
 from payers.choices import BenchmarkMetric, CoverageStatus, GapStatus, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, FollowUpGap, Payer, PolicyDocument
 from tests.factories import UserFactory
-from tests.workflow.adminpages import admin_url
+from tests.workflow.adminpages import admin_url, form_data
 
 pytestmark = pytest.mark.django_db
-
-
-def form_data(response, **overrides):
-    """The POST a browser would send for an admin add/change page as rendered, with `overrides` applied."""
-    data = {}
-
-    def put(form):
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False:
-                continue
-            if value is True:
-                value = "on"
-            elif isinstance(value, list | tuple):
-                value = [str(v) for v in value]
-            data[form.add_prefix(name)] = value
-
-    put(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for key, value in formset.management_form.initial.items():
-            data[f"{formset.prefix}-{key}"] = value
-        for form in formset.forms:
-            put(form)
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def inline_prefix(response, model):
