@@ -10,7 +10,6 @@ from django.utils.html import format_html
 from codes import admin_releases  # noqa: F401  (registers the release admin)
 from codes.admin_imports import GuardedImportExportMixin
 from codes.models import (
-    BillingCode,
     CodeBrief,
     CodeCategory,
     CodeDiagnosis,
@@ -306,9 +305,9 @@ class CodeCategoryAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
     def get_readonly_fields(self, request, obj=None):
-        return ("name",) if obj is not None and BillingCode.objects.filter(category=obj.name).exists() else ()
+        return ("name",) if obj is not None and obj.codes_filed_under().exists() else ()
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and BillingCode.objects.filter(category=obj.name).exists():
+        if obj is not None and obj.codes_filed_under().exists():
             return False
         return super().has_delete_permission(request, obj)

@@ -34,6 +34,10 @@ class CodeCategory(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    def codes_filed_under(self):
+        """The codes filed under this category: while there are any, it keeps its name and stays."""
+        return BillingCode.objects.filter(category=self.name)
+
 
 @receiver(pre_delete, sender=CodeCategory, dispatch_uid="codes.category_in_use")
 def keep_a_category_in_use(sender, instance, **kwargs):
@@ -42,7 +46,7 @@ def keep_a_category_in_use(sender, instance, **kwargs):
     The database refuses the same on PostgreSQL (migration 0010); this also covers SQLite, whose
     delete trigger would break `flush`.
     """
-    used_by = BillingCode.objects.filter(category=instance.name)
+    used_by = instance.codes_filed_under()
     if used_by.exists():
         raise ProtectedError(
             f"The code category “{instance.name}” cannot be deleted: billing codes are filed under it.",
