@@ -176,7 +176,8 @@ def _time_floor(payer_id: int, code_ids: list[int], codes: list[str], runs: int)
         f"SELECT id, jwks FROM {t['CdsClient']} WHERE issuer = '{BENCH_ISSUER}' AND is_active",
         f"SELECT payer_id FROM {t['PayerIdentifier']} WHERE value = '{BENCH_PAYER_ID[1]}'",
         f"SELECT id, code, is_add_on FROM {t['BillingCode']} WHERE code IN ({quoted})",
-        f"SELECT from_code_id, to_code_id FROM {t['CodeRelationship']} WHERE from_code_id IN ({ids})",
+        f"SELECT from_code_id, to_code_id FROM {t['CodeRelationship']} WHERE from_code_id IN ({ids}) "
+        "AND state = 'published'",
         f"SELECT id, code_id, coverage_status, prior_auth, effective_start, effective_end, policy_id "
         f"FROM {t['CoverageCriterion']} WHERE code_id IN ({ids}) AND payer_id = {payer_id} "
         "AND state = 'published' AND revision_of_id IS NULL",
@@ -186,7 +187,8 @@ def _time_floor(payer_id: int, code_ids: list[int], codes: list[str], runs: int)
         f"AND (payer_id = {payer_id} OR payer_id IS NULL) AND state = 'published' AND revision_of_id IS NULL",
         f"SELECT id, code_id, category FROM {t['FollowUpGap']} WHERE code_id IN ({ids}) "
         f"AND (payer_id = {payer_id} OR payer_id IS NULL) AND status IN ('open', 'in_progress')",
-        f"SELECT code_id, place_of_service_id FROM {t['SiteOfService']} WHERE code_id IN ({ids})",
+        f"SELECT code_id, place_of_service_id FROM {t['SiteOfService']} WHERE code_id IN ({ids}) "
+        "AND state = 'published'",
     ]
     times = []
     with connection.cursor() as cursor:

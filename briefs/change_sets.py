@@ -1,6 +1,7 @@
 """Change sets: everything pending for one billing code's brief, submitted, reviewed and published together.
 
-A code's change set is its pending reviewed content: draft or in-review briefs, coverage criteria and
+A code's change set is its pending reviewed content: draft or in-review brief texts, modifier
+guidance, sites of service, relationships to other codes, associated diagnoses, coverage criteria and
 documentation requirements of the code, new rows and revisions of published ones alike. An editor
 submits it once, a reviewer reads one before/after diff of the whole brief and approves it once,
 and approval publishes every row in one transaction: all of it or nothing.
@@ -17,7 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 
-from codes.models import BillingCode, CodeBrief
+from codes.models import BillingCode, CodeBrief, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from payers.models import CoverageCriterion, DocumentationRequirement
 from policyhub.choices import WorkflowState
 from policyhub.models import ReviewedModel
@@ -32,8 +33,17 @@ from policyhub.workflow import (
     submit_for_review,
 )
 
-# The reviewed parts of a brief, in the order the brief prints them.
-REVIEWED_PARTS = (CodeBrief, CoverageCriterion, DocumentationRequirement)
+# The reviewed parts of a brief, in the order the brief prints them, each with the field naming its
+# code (a relationship belongs to the change set of the code it starts from).
+REVIEWED_PARTS = {
+    CodeBrief: "code",
+    SiteOfService: "code",
+    ModifierGuidance: "code",
+    CoverageCriterion: "code",
+    DocumentationRequirement: "code",
+    CodeDiagnosis: "code",
+    CodeRelationship: "from_code",
+}
 
 
 @dataclass
@@ -106,7 +116,9 @@ class ChangeSet:
 
 
 def _pending(model: type[ReviewedModel], code: BillingCode):
-    return model._base_manager.filter(code=code, state__in=PENDING_STATES).select_related("submitted_by", "revision_of")
+    return model._base_manager.filter(**{REVIEWED_PARTS[model]: code}, state__in=PENDING_STATES).select_related(
+        "submitted_by", "revision_of"
+    )
 
 
 def _field_changes(item: ReviewedModel, published: ReviewedModel | None) -> list[FieldChange]:
@@ -145,7 +157,8 @@ def review_queue() -> list[ChangeSet]:
     """Every code with content in review, the longest waiting first."""
     code_ids = set()
     for model in REVIEWED_PARTS:
-        code_ids.update(model._base_manager.filter(state=WorkflowState.IN_REVIEW).values_list("code_id", flat=True))
+        in_review = model._base_manager.filter(state=WorkflowState.IN_REVIEW)
+        code_ids.update(in_review.values_list(f"{REVIEWED_PARTS[model]}_id", flat=True))
     sets = [change_set(code) for code in BillingCode.objects.filter(pk__in=code_ids)]
     return sorted((s for s in sets if s.in_review), key=lambda s: (s.submitted_at is None, s.submitted_at))
 
@@ -156,7 +169,7 @@ def drafts_of(user) -> list[ChangeSet]:
     for model in REVIEWED_PARTS:
         for item in model._base_manager.filter(state=WorkflowState.DRAFT):
             if item.submitted_by_id == user.pk or user.pk in authors(item):
-                code_ids.add(item.code_id)
+                code_ids.add(getattr(item, f"{REVIEWED_PARTS[model]}_id"))
     return [change_set(code) for code in BillingCode.objects.filter(pk__in=code_ids)]
 
 

@@ -6,12 +6,12 @@ the brief prints them — the same items the brief page marks "Data not availabl
 1. Summary: the published brief has a headline, lead, significance, key payers, takeaways or audience note.
 2. Full descriptor: the code's long descriptor.
 3. Service type: the published brief's service type.
-4. Typical site of service: the brief's site-of-service sentence or a site-of-service row.
+4. Typical site of service: the brief's site-of-service sentence or a published site-of-service row.
 5. Clinical context: the published brief's clinical vignette.
-6. Modifier guidance: at least one modifier guidance row.
+6. Modifier guidance: at least one published modifier guidance row.
 7. Payer coverage: a published criterion whose coverage status and prior authorization are known.
 8. Documentation requirements: a published documentation requirement.
-9. Diagnosis coding: an associated diagnosis, or a published criterion listing diagnosis codes.
+9. Diagnosis coding: a published associated diagnosis, or a published criterion listing diagnosis codes.
 10. Reimbursement benchmark: a benchmark of any metric but annual utilization.
 11. Utilization benchmark: an annual utilization benchmark.
 
@@ -67,14 +67,14 @@ def section_conditions() -> dict[str, Q | Exists]:
         "descriptor": _filled("long_descriptor"),
         "service_type": _brief_with(_filled("service_type")),
         "site_of_service": _brief_with(_filled("site_of_service_summary"))
-        | Exists(SiteOfService.objects.filter(code=OuterRef("pk"))),
+        | Exists(SiteOfService.objects.published().filter(code=OuterRef("pk"))),
         "clinical_context": _brief_with(_filled("clinical_context")),
-        "modifiers": Exists(ModifierGuidance.objects.filter(code=OuterRef("pk"))),
+        "modifiers": Exists(ModifierGuidance.objects.published().filter(code=OuterRef("pk"))),
         "coverage": Exists(
             coverage.exclude(coverage_status=CoverageStatus.UNKNOWN).exclude(prior_auth=PriorAuth.UNKNOWN)
         ),
         "documentation": Exists(DocumentationRequirement.objects.published().current().filter(code=OuterRef("pk"))),
-        "diagnosis": Exists(CodeDiagnosis.objects.filter(code=OuterRef("pk")))
+        "diagnosis": Exists(CodeDiagnosis.objects.published().filter(code=OuterRef("pk")))
         | Exists(coverage.filter(diagnosis_codes__isnull=False)),
         "reimbursement": Exists(
             Benchmark.objects.filter(code=OuterRef("pk")).exclude(metric=BenchmarkMetric.ANNUAL_UTILIZATION)

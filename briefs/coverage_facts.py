@@ -229,8 +229,8 @@ def _read_coverage(facts: Facts, code_ids: list[int]) -> None:
     for from_id, to_id, code in fetch(
         f"SELECT {rel.col('from_code')}, {rel.col('to_code')}, {to_code.col('code')} FROM {rel.table} "
         f"JOIN {to_code.table} ON {to_code.col('id')} = {rel.col('to_code')} "
-        f"WHERE {rel.col('from_code')} IN ({ids}) AND {rel.col('kind')} = %s",
-        [*code_ids, RelationshipKind.ADD_ON_TO],
+        f"WHERE {rel.col('from_code')} IN ({ids}) AND {rel.col('kind')} = %s AND {rel.col('state')} = %s",
+        [*code_ids, RelationshipKind.ADD_ON_TO, WorkflowState.PUBLISHED],
     ):
         facts.primaries.setdefault(from_id, {})[to_id] = code
 
@@ -289,7 +289,7 @@ def _read_coverage(facts: Facts, code_ids: list[int]) -> None:
     for code_id, code in fetch(
         f"SELECT {site.col('code')}, {place.col('code')} FROM {site.table} "
         f"JOIN {place.table} ON {place.col('id')} = {site.col('place_of_service')} "
-        f"WHERE {site.col('code')} IN ({ids}) AND {site.col('is_typical')} = %s",
-        [*code_ids, True],
+        f"WHERE {site.col('code')} IN ({ids}) AND {site.col('is_typical')} = %s AND {site.col('state')} = %s",
+        [*code_ids, True, WorkflowState.PUBLISHED],
     ):
         facts.typical_places.setdefault(code_id, set()).add(code)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from briefs.selectors import code_brief, pending_content
+from briefs.selectors import code_brief, pending_catalogue_parts, pending_content
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, SiteOfService
 from codes.selectors import brief_preview
@@ -76,6 +76,7 @@ class ModifierRow:
     description: str
     when_to_use: str
     missing: Missing | None
+    pending: str = ""  # the workflow state of a pending row in an editor's preview
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class RelatedCode:
     role: str
     code: BillingCode
     note: str
+    pending: str = ""  # the workflow state of a pending row in an editor's preview
 
 
 @dataclass(frozen=True)
@@ -167,24 +169,46 @@ def brief_for(code: str, *, preview: bool = False) -> Brief | None:
         return None
     text = billing_code.published_briefs[0] if billing_code.published_briefs else None
     draft = brief_preview(billing_code) if preview else None
-    if preview:
-        _overlay_pending(billing_code)
-    return build_brief(billing_code, draft or text, payers=list(tracked_payers()), is_preview=draft is not None)
+    has_pending = _overlay_pending(billing_code) if preview else False
+    return build_brief(
+        billing_code, draft or text, payers=list(tracked_payers()), is_preview=draft is not None or has_pending
+    )
 
 
-def _overlay_pending(code: BillingCode) -> None:
-    """Put the pending criteria and documentation in place of what they will replace, marked
-    `is_pending`, so the preview shows the brief as it will publish."""
+# The published order of each catalogue part (its model's Meta.ordering), for rows merged in Python.
+PREVIEW_ORDER = {
+    "modifier_guidance": lambda row: (row.display_order, row.pk),
+    "sites_of_service": lambda row: row.place_of_service.code,
+    "relationships_from": lambda row: (row.kind, row.to_code.code),
+    "code_diagnoses": lambda row: row.diagnosis.code,
+}
+
+
+def _with_pending(published: list, pending: list) -> list:
+    """`published` with each row that has a pending revision replaced by it, plus the new pending rows;
+    pending rows are marked `is_pending`."""
+    replaced = {row.revision_of_id for row in pending if row.revision_of_id}
+    for row in pending:
+        row.is_pending = True
+    return [row for row in published if row.pk not in replaced] + pending
+
+
+def _overlay_pending(code: BillingCode) -> bool:
+    """Put the code's pending rows in place of what they will replace, marked `is_pending`, so the
+    preview shows the brief as it will publish. Returns whether anything is pending."""
     criteria, documentation = pending_content(code)
     for attr, pending in (("coverage", criteria), ("documentation", documentation)):
-        replaced = {row.revision_of_id for row in pending if row.revision_of_id}
-        for row in pending:
-            row.is_pending = True
-        rows = [row for row in getattr(code, attr) if row.pk not in replaced] + pending
+        rows = _with_pending(getattr(code, attr), pending)
         if attr == "coverage":
             # Newest period first within each payer, as the published list is ordered.
             rows.sort(key=lambda row: (row.payer.name, -(row.effective_start or date.min).toordinal()))
         setattr(code, attr, rows)
+    parts = pending_catalogue_parts(code)
+    for name, pending in parts.items():
+        # The catalogue parts are prefetched into the related managers: their cached result is replaced.
+        cached = code._prefetched_objects_cache[name]
+        cached._result_cache = sorted(_with_pending(list(cached), pending), key=PREVIEW_ORDER[name])
+    return bool(criteria or documentation or any(parts.values()))
 
 
 def build_brief(code: BillingCode, text: CodeBrief | None, *, payers: list[Payer], is_preview: bool = False) -> Brief:
@@ -209,6 +233,7 @@ def build_brief(code: BillingCode, text: CodeBrief | None, *, payers: list[Payer
             description=row.modifier_description,
             when_to_use=row.when_to_use,
             missing=None if row.when_to_use else missing(False, [GapCategory.MODIFIERS]),
+            pending=_pending_state(row),
         )
         for row in code.modifier_guidance.all()
     ]
@@ -288,6 +313,10 @@ def _payer_rows(code: BillingCode, payers: list[Payer], missing) -> list[PayerRo
     return sorted(rows, key=lambda row: row.payer.name)
 
 
+def _pending_state(row) -> str:
+    return row.get_state_display() if getattr(row, "is_pending", False) else ""
+
+
 def _criterion_known(criterion: CoverageCriterion) -> bool:
     if criterion.coverage_status == CoverageStatus.UNKNOWN or criterion.prior_auth == PriorAuth.UNKNOWN:
         return False
@@ -296,7 +325,8 @@ def _criterion_known(criterion: CoverageCriterion) -> bool:
 
 def _related(code: BillingCode) -> list[RelatedCode]:
     related = [
-        RelatedCode(RELATED_ROLES[link.kind][0], link.to_code, link.note) for link in code.relationships_from.all()
+        RelatedCode(RELATED_ROLES[link.kind][0], link.to_code, link.note, _pending_state(link))
+        for link in code.relationships_from.all()
     ]
     related += [
         RelatedCode(RELATED_ROLES[link.kind][1], link.from_code, link.note) for link in code.relationships_to.all()

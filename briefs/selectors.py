@@ -7,7 +7,7 @@ editor's preview of drafts.
 
 from django.db.models import Prefetch, QuerySet
 
-from codes.models import BillingCode
+from codes.models import BillingCode, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from codes.selectors import catalogue_prefetches
 from payers.choices import OPEN_GAP_STATUSES
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
@@ -69,3 +69,16 @@ def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[Do
         "payer", "policy"
     )
     return list(criteria), list(documentation)
+
+
+def pending_catalogue_parts(code: BillingCode) -> dict[str, list]:
+    """Draft and in-review modifier guidance, sites, relationships and associated diagnoses of `code`,
+    keyed by the prefetch each one joins in the preview (an editor's preview only)."""
+    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
+    parts = {
+        "modifier_guidance": ModifierGuidance._base_manager.filter(code=code).select_related("modifier"),
+        "sites_of_service": SiteOfService._base_manager.filter(code=code).select_related("place_of_service"),
+        "relationships_from": CodeRelationship._base_manager.filter(from_code=code).select_related("to_code"),
+        "code_diagnoses": CodeDiagnosis._base_manager.filter(code=code).select_related("diagnosis"),
+    }
+    return {name: list(rows.filter(state__in=pending)) for name, rows in parts.items()}

@@ -29,30 +29,49 @@ from policyhub.choices import WorkflowState
 from policyhub.workflow import PENDING_STATES, pending_revision
 
 
-class ModifierGuidanceInline(CuratedInline):
+class CatalogueInline(CuratedInline):
+    """A reviewed part of the code's brief, listed with its state: new rows are drafts of the code's
+    change set, and saving a published row starts its draft revision."""
+
+    readonly_fields = ("state",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(state=WorkflowState.RETIRED)
+
+
+class ModifierGuidanceInline(CatalogueInline):
     model = ModifierGuidance
     autocomplete_fields = ("modifier",)
-    fields = ("display_order", "modifier", "when_to_use")
+    fields = ("display_order", "modifier", "when_to_use", "state")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("modifier")
 
 
-class SiteOfServiceInline(CuratedInline):
+class SiteOfServiceInline(CatalogueInline):
     model = SiteOfService
-    fields = ("place_of_service", "setting_note", "is_typical")
+    fields = ("place_of_service", "setting_note", "is_typical", "state")
 
 
-class RelationshipInline(CuratedInline):
+class RelationshipInline(CatalogueInline):
     model = CodeRelationship
     fk_name = "from_code"
     autocomplete_fields = ("to_code",)
-    fields = ("kind", "to_code", "note")
+    fields = ("kind", "to_code", "note", "state")
     verbose_name = "relationship to another code"
     verbose_name_plural = "relationships to other codes"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("to_code")
 
-class CodeDiagnosisInline(CuratedInline):
+
+class CodeDiagnosisInline(CatalogueInline):
     model = CodeDiagnosis
     autocomplete_fields = ("diagnosis",)
-    fields = ("diagnosis", "note")
+    fields = ("diagnosis", "note", "state")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("diagnosis")
 
 
 class CodeBriefInline(CuratedInline):
@@ -216,9 +235,9 @@ class CodeBriefAdmin(ReviewedAdmin):
 
 
 @admin.register(CodeRelationship)
-class CodeRelationshipAdmin(CuratedAdmin):
-    list_display = ("from_code", "kind", "to_code", "note")
-    list_filter = ("kind",)
+class CodeRelationshipAdmin(ReviewedAdmin):
+    list_display = ("from_code", "kind", "to_code", "note", "state")
+    list_filter = ("kind", "state")
     search_fields = ("=from_code__code", "=to_code__code")
     list_select_related = ("from_code", "to_code")
     autocomplete_fields = ("from_code", "to_code")
@@ -232,8 +251,9 @@ class ModifierAdmin(CuratedAdmin):
 
 
 @admin.register(ModifierGuidance)
-class ModifierGuidanceAdmin(CuratedAdmin):
-    list_display = ("code", "modifier_label", "modifier_description", "when_to_use", "display_order")
+class ModifierGuidanceAdmin(ReviewedAdmin):
+    list_display = ("code", "modifier_label", "modifier_description", "when_to_use", "display_order", "state")
+    list_filter = ("state",)
     search_fields = ("=code__code", "=modifier__code", "when_to_use")
     list_select_related = ("code", "modifier")
     autocomplete_fields = ("code", "modifier")
@@ -255,9 +275,9 @@ class PlaceOfServiceAdmin(CuratedAdmin):
 
 
 @admin.register(SiteOfService)
-class SiteOfServiceAdmin(CuratedAdmin):
-    list_display = ("code", "place_of_service", "setting_note", "is_typical")
-    list_filter = ("is_typical", "place_of_service")
+class SiteOfServiceAdmin(ReviewedAdmin):
+    list_display = ("code", "place_of_service", "setting_note", "is_typical", "state")
+    list_filter = ("state", "is_typical", "place_of_service")
     search_fields = ("=code__code", "setting_note")
     list_select_related = ("code", "place_of_service")
     autocomplete_fields = ("code",)
@@ -290,8 +310,9 @@ class DiagnosisCodeAdmin(GuardedImportExportMixin, CuratedAdmin):
 
 
 @admin.register(CodeDiagnosis)
-class CodeDiagnosisAdmin(CuratedAdmin):
-    list_display = ("code", "diagnosis", "note")
+class CodeDiagnosisAdmin(ReviewedAdmin):
+    list_display = ("code", "diagnosis", "note", "state")
+    list_filter = ("state",)
     search_fields = ("=code__code", "=diagnosis__code")
     list_select_related = ("code", "diagnosis")
     autocomplete_fields = ("code", "diagnosis")

@@ -29,14 +29,15 @@ def published_brief_prefetch(to_attr: str = "published_briefs") -> Prefetch:
 
 
 def catalogue_prefetches() -> list:
-    """Everything of a code's brief that the catalogue itself holds."""
+    """Everything of a code's brief that the catalogue itself holds: published rows only (a published
+    row's pending revision is a separate draft row, so `published()` alone leaves revisions out)."""
     return [
         published_brief_prefetch(),
-        Prefetch("modifier_guidance", queryset=ModifierGuidance.objects.select_related("modifier")),
-        Prefetch("sites_of_service", queryset=SiteOfService.objects.select_related("place_of_service")),
-        Prefetch("relationships_from", queryset=CodeRelationship.objects.select_related("to_code")),
-        Prefetch("relationships_to", queryset=CodeRelationship.objects.select_related("from_code")),
-        Prefetch("code_diagnoses", queryset=CodeDiagnosis.objects.select_related("diagnosis")),
+        Prefetch("modifier_guidance", queryset=ModifierGuidance.objects.published().select_related("modifier")),
+        Prefetch("sites_of_service", queryset=SiteOfService.objects.published().select_related("place_of_service")),
+        Prefetch("relationships_from", queryset=CodeRelationship.objects.published().select_related("to_code")),
+        Prefetch("relationships_to", queryset=CodeRelationship.objects.published().select_related("from_code")),
+        Prefetch("code_diagnoses", queryset=CodeDiagnosis.objects.published().select_related("diagnosis")),
     ]
 
 

@@ -80,14 +80,14 @@ def load_demo() -> dict[str, int]:
         for pos_code, note in item["sites"]:
             sync(
                 SiteOfService,
-                {"code": code, "place_of_service": places[pos_code]},
-                {"setting_note": note, "is_typical": True},
+                {"code": code, "place_of_service": places[pos_code], "revision_of": None},
+                {"setting_note": note, "is_typical": True, **_published(user)},
             )
         for order, (modifier_code, when) in enumerate(item["modifier_guidance"], start=1):
             sync(
                 ModifierGuidance,
-                {"code": code, "modifier": modifiers.get(modifier_code)},
-                {"when_to_use": when, "display_order": order},
+                {"code": code, "modifier": modifiers.get(modifier_code), "revision_of": None},
+                {"when_to_use": when, "display_order": order, **_published(user)},
             )
         for category, payer_marker, description in item["gaps"]:
             for payer in payers if payer_marker == "*" else [None]:
@@ -100,8 +100,13 @@ def load_demo() -> dict[str, int]:
     for add_on, primary in demo_content.ADD_ON_PAIRS:
         sync(
             CodeRelationship,
-            {"from_code": codes[add_on], "to_code": codes[primary], "kind": RelationshipKind.ADD_ON_TO},
-            {},
+            {
+                "from_code": codes[add_on],
+                "to_code": codes[primary],
+                "kind": RelationshipKind.ADD_ON_TO,
+                "revision_of": None,
+            },
+            _published(user),
         )
     _stamp_review_times()
     return tally
@@ -110,7 +115,7 @@ def load_demo() -> dict[str, int]:
 def _stamp_review_times():
     """Published demo rows carry their approval time, like any reviewed row."""
     now = timezone.now()
-    for model in (CodeBrief, CoverageCriterion):
+    for model in (CodeBrief, CoverageCriterion, SiteOfService, ModifierGuidance, CodeRelationship):
         model.objects.filter(state=WorkflowState.PUBLISHED, reviewed_at__isnull=True).update(
             submitted_at=now, reviewed_at=now
         )

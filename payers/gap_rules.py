@@ -157,7 +157,7 @@ class SiteOfServiceMissing(CodeRule):
     description = "No typical site of service is recorded for {code}."
 
     def missing(self, scope: Scope) -> QuerySet[BillingCode]:
-        typical = SiteOfService.objects.filter(code=OuterRef("pk"), is_typical=True)
+        typical = SiteOfService.objects.published().filter(code=OuterRef("pk"), is_typical=True)
         return scope.codes().exclude(Exists(typical))
 
     def fixed(self, gap: FollowUpGap) -> str:

@@ -114,6 +114,12 @@ class ReviewedQuerySet(models.QuerySet):
         return self.filter(revision_of__isnull=True)
 
 
+def current_rows() -> Q:
+    """The rows of reviewed content that a uniqueness rule is about: published ones and new drafts,
+    not the pending revisions of a published row (which repeat its key) nor retired rows."""
+    return Q(revision_of__isnull=True) & ~Q(state=WorkflowState.RETIRED)
+
+
 class ReviewedModel(CuratedModel):
     """Curated content that must be reviewed before readers and downstream systems see it."""
 

@@ -30,7 +30,15 @@ ROLES = (EDITOR, REVIEWER, VIEWER)
 STAFF_ROLES = frozenset({EDITOR, REVIEWER})
 
 # Reviewed models: their `publish_<model>` permission is what makes a reviewer.
-REVIEWED = ("codes.codebrief", "payers.coveragecriterion", "payers.documentationrequirement")
+REVIEWED = (
+    "codes.codebrief",
+    "codes.codediagnosis",
+    "codes.coderelationship",
+    "codes.modifierguidance",
+    "codes.siteofservice",
+    "payers.coveragecriterion",
+    "payers.documentationrequirement",
+)
 
 READABLE = (
     "codes.billingcode",
@@ -56,10 +64,6 @@ READABLE = (
 EDITOR_EDITS = (
     "codes.billingcode",
     *REVIEWED,
-    "codes.codediagnosis",
-    "codes.coderelationship",
-    "codes.modifierguidance",
-    "codes.siteofservice",
     "payers.benchmark",
     "payers.followupgap",
     "payers.policydocument",
@@ -69,10 +73,6 @@ EDITOR_EDITS = (
 # without the publish permission.
 EDITOR_DELETES = (
     *REVIEWED,
-    "codes.codediagnosis",
-    "codes.coderelationship",
-    "codes.modifierguidance",
-    "codes.siteofservice",
     "payers.benchmark",
 )
 REVIEWER_ALSO_EDITS = (

@@ -115,6 +115,7 @@ class ModifierGuidanceFactory(factory.django.DjangoModelFactory):
     code = factory.SubFactory(BillingCodeFactory)
     modifier = factory.SubFactory(ModifierFactory)
     when_to_use = "When the payer's requirements are met"
+    state = WorkflowState.PUBLISHED
 
 
 class SiteOfServiceFactory(factory.django.DjangoModelFactory):
@@ -125,6 +126,7 @@ class SiteOfServiceFactory(factory.django.DjangoModelFactory):
 
     code = factory.SubFactory(BillingCodeFactory)
     place_of_service = factory.SubFactory(PlaceOfServiceFactory)
+    state = WorkflowState.PUBLISHED
 
 
 class CodeRelationshipFactory(factory.django.DjangoModelFactory):
@@ -136,6 +138,7 @@ class CodeRelationshipFactory(factory.django.DjangoModelFactory):
     from_code = factory.SubFactory(BillingCodeFactory)
     to_code = factory.SubFactory(BillingCodeFactory)
     kind = RelationshipKind.SEE_ALSO
+    state = WorkflowState.PUBLISHED
 
 
 class CodeDiagnosisFactory(factory.django.DjangoModelFactory):
@@ -146,6 +149,7 @@ class CodeDiagnosisFactory(factory.django.DjangoModelFactory):
 
     code = factory.SubFactory(BillingCodeFactory)
     diagnosis = factory.SubFactory(DiagnosisCodeFactory)
+    state = WorkflowState.PUBLISHED
 
 
 class PayerFactory(factory.django.DjangoModelFactory):

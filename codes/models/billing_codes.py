@@ -11,7 +11,7 @@ from django.urls import reverse
 from codes.choices import CodeStatus, CodeSystem, RelationshipKind
 from codes.models.releases import CodeSetRelease
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel, ReviewedModel, TimeStampedModel
+from policyhub.models import CuratedModel, ReviewedModel, TimeStampedModel, current_rows
 
 
 class CodeCategory(TimeStampedModel):
@@ -231,8 +231,10 @@ class CodeBrief(ReviewedModel):
         return f"Brief for {self.code.code}" + (" (revision)" if self.revision_of_id else "")
 
 
-class CodeRelationship(CuratedModel):
-    """A directed link between two codes, e.g. 93592 is an add-on to primary code 93590."""
+class CodeRelationship(ReviewedModel):
+    """A directed link between two codes, e.g. 93592 is an add-on to primary code 93590.
+
+    Reviewed: part of the change set of its from-code (the code whose brief lists it first)."""
 
     from_code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, related_name="relationships_from")
     to_code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, related_name="relationships_to")
@@ -245,11 +247,13 @@ class CodeRelationship(CuratedModel):
 
     change_log = ChangeLogSpec("codes", keys=("from_code__code", "to_code__code"), part=True)
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["from_code__code", "kind", "to_code__code"]
         constraints = [
+            *ReviewedModel.Meta.constraints,
             models.UniqueConstraint(
                 fields=["from_code", "to_code", "kind"],
+                condition=current_rows(),
                 name="coderelationship_unique",
                 violation_error_message="This relationship already exists.",
             ),

@@ -7,7 +7,7 @@ from codes.choices import CodeStatus
 from codes.models.billing_codes import BillingCode
 from codes.models.releases import CodeSetRelease
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel
+from policyhub.models import CuratedModel, ReviewedModel, current_rows
 
 
 class DiagnosisCode(CuratedModel):
@@ -69,8 +69,9 @@ class DiagnosisCode(CuratedModel):
         super().clean_fields(exclude=exclude)
 
 
-class CodeDiagnosis(CuratedModel):
-    """An ICD-10-CM code associated with a billing code in the brief's diagnosis coding section."""
+class CodeDiagnosis(ReviewedModel):
+    """An ICD-10-CM code associated with a billing code in the brief's diagnosis coding section.
+    Reviewed: part of the code's change set."""
 
     code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, related_name="code_diagnoses")
     diagnosis = models.ForeignKey(DiagnosisCode, on_delete=models.PROTECT, related_name="code_links")
@@ -78,13 +79,15 @@ class CodeDiagnosis(CuratedModel):
 
     change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "diagnosis__code"]
         verbose_name = "associated diagnosis"
         verbose_name_plural = "associated diagnoses"
         constraints = [
+            *ReviewedModel.Meta.constraints,
             models.UniqueConstraint(
                 fields=["code", "diagnosis"],
+                condition=current_rows(),
                 name="codediagnosis_unique",
                 violation_error_message="This diagnosis is already associated with the code.",
             ),

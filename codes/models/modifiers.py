@@ -7,7 +7,7 @@ from codes.choices import CodeStatus, ModifierLevel
 from codes.models.billing_codes import BillingCode
 from codes.models.releases import CodeSetRelease
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel
+from policyhub.models import CuratedModel, ReviewedModel, current_rows
 
 
 class Modifier(CuratedModel):
@@ -42,8 +42,8 @@ class Modifier(CuratedModel):
         return f"{self.code} {self.description}"
 
 
-class ModifierGuidance(CuratedModel):
-    """When to report a modifier with a code.
+class ModifierGuidance(ReviewedModel):
+    """When to report a modifier with a code. Reviewed: part of the code's change set.
 
     A row with no modifier is the "no modifier" guidance (the briefs print it as "00"): it says when
     the code is reported bare. Keeping it as a row without inventing a fake "00" modifier lets the
@@ -67,19 +67,21 @@ class ModifierGuidance(CuratedModel):
 
     change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "display_order", "id"]
         verbose_name = "modifier guidance"
         verbose_name_plural = "modifier guidance"
         constraints = [
+            *ReviewedModel.Meta.constraints,
             models.UniqueConstraint(
                 fields=["code", "modifier"],
+                condition=current_rows(),
                 name="modifierguidance_unique",
                 violation_error_message="This modifier already has guidance for the code.",
             ),
             models.UniqueConstraint(
                 fields=["code"],
-                condition=Q(modifier__isnull=True),
+                condition=Q(modifier__isnull=True) & current_rows(),
                 name="modifierguidance_one_no_modifier",
                 violation_error_message="The code already has a 'no modifier' row.",
             ),

@@ -6,7 +6,7 @@ from django.db.models import Q
 from codes.choices import SettingType
 from codes.models.billing_codes import BillingCode
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel
+from policyhub.models import CuratedModel, ReviewedModel, current_rows
 
 
 class PlaceOfService(CuratedModel):
@@ -39,8 +39,8 @@ class PlaceOfService(CuratedModel):
         return f"{self.code} {self.name}"
 
 
-class SiteOfService(CuratedModel):
-    """Where a code is typically performed."""
+class SiteOfService(ReviewedModel):
+    """Where a code is typically performed. Reviewed: part of the code's change set."""
 
     code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, related_name="sites_of_service")
     place_of_service = models.ForeignKey(PlaceOfService, on_delete=models.PROTECT, related_name="sites")
@@ -51,13 +51,15 @@ class SiteOfService(CuratedModel):
 
     change_log = ChangeLogSpec("codes", keys=("code__code",), part=True, billing_code="code__code")
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "place_of_service__code"]
         verbose_name = "site of service"
         verbose_name_plural = "sites of service"
         constraints = [
+            *ReviewedModel.Meta.constraints,
             models.UniqueConstraint(
                 fields=["code", "place_of_service"],
+                condition=current_rows(),
                 name="siteofservice_unique",
                 violation_error_message="This place of service is already listed for the code.",
             ),

@@ -5,10 +5,18 @@ import datetime as dt
 
 import pytest
 
+from codes.choices import RelationshipKind
 from payers.choices import CoverageStatus, DocumentationPurpose, GapCategory, GapStatus, PriorAuth
 from policyhub.choices import WorkflowState
 from tests.api.coverage_check import check, criterion, item, rules
-from tests.factories import DiagnosisCodeFactory, DocumentationRequirementFactory, FollowUpGapFactory
+from tests.factories import (
+    BillingCodeFactory,
+    CodeRelationshipFactory,
+    DiagnosisCodeFactory,
+    DocumentationRequirementFactory,
+    FollowUpGapFactory,
+    SiteOfServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +149,21 @@ def test_place_not_typical_is_conditional_on_location(api_client, check_world):
     answer = item(check(api_client, place_of_service="11"))
     assert (answer["covered"], answer["info_needed"]) == ("conditional", ["location"])
     assert "place-not-typical" in rules(answer)
+
+
+def test_draft_sites_and_add_on_links_do_not_count(api_client, check_world):
+    """The check reads published catalogue facts only: a draft typical site of the office does not make
+    the office typical, and a draft add-on link to 93590 is no primary until a reviewer approves it."""
+    w = check_world
+    criterion(w)
+    SiteOfServiceFactory(code=w.mitral, place_of_service=w.office, state=WorkflowState.DRAFT)
+    assert "place-not-typical" in rules(item(check(api_client, place_of_service="11")))
+    lone = BillingCodeFactory(code="93593", short_descriptor="Another add-on", is_add_on=True)
+    CodeRelationshipFactory(
+        from_code=lone, to_code=w.mitral, kind=RelationshipKind.ADD_ON_TO, state=WorkflowState.DRAFT
+    )
+    answer = item(check(api_client, codes=["93590", "93593"]), 1)
+    assert answer.get("primary_code") is None
 
 
 # --- Add-on codes ------------------------------------------------------------------------------------

@@ -9,26 +9,9 @@ from codes.models import BillingCode, CodeRelationship, DiagnosisCode, ModifierG
 from payers.choices import BenchmarkMetric, CoverageStatus, GapStatus, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, FollowUpGap, Payer, PolicyDocument
 from tests.factories import UserFactory
-from tests.workflow.adminpages import admin_url, form_data
+from tests.workflow.adminpages import add_inline_rows, admin_url, form_data, inline_prefix
 
 pytestmark = pytest.mark.django_db
-
-
-def inline_prefix(response, model):
-    for inline in response.context["inline_admin_formsets"]:
-        if inline.formset.model is model:
-            return inline.formset.prefix
-    raise AssertionError(f"no {model.__name__} inline")
-
-
-def add_inline_rows(data, prefix, rows):
-    """Append new rows to an inline formset's POST data."""
-    start = int(data[f"{prefix}-TOTAL_FORMS"])
-    for offset, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"{prefix}-{start + offset}-{key}"] = value
-    data[f"{prefix}-TOTAL_FORMS"] = str(start + len(rows))
-    return data
 
 
 def errors_of(response) -> str:

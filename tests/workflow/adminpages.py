@@ -38,6 +38,24 @@ def form_data(response, **overrides) -> dict:
     return {key: value for key, value in data.items() if value is not None}
 
 
+def inline_prefix(response, model):
+    """The form prefix of the inline of `model` on an admin page."""
+    for inline in response.context["inline_admin_formsets"]:
+        if inline.formset.model is model:
+            return inline.formset.prefix
+    raise AssertionError(f"no {model.__name__} inline")
+
+
+def add_inline_rows(data, prefix, rows):
+    """Append new rows to an inline formset's POST data."""
+    start = int(data[f"{prefix}-TOTAL_FORMS"])
+    for offset, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"{prefix}-{start + offset}-{key}"] = value
+    data[f"{prefix}-TOTAL_FORMS"] = str(start + len(rows))
+    return data
+
+
 def page_errors(response) -> str:
     """Every error the change page shows: the main form's and the inlines'."""
     assert response.status_code == 200, f"expected the form back with errors, got {response.status_code}"

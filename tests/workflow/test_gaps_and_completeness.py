@@ -80,7 +80,7 @@ class TestRules:
             code=code, payer=payer, state=WorkflowState.PUBLISHED, coverage_status=CoverageStatus.COVERED
         )
         inpatient = PlaceOfServiceFactory(code="21", name="Inpatient Hospital")
-        code.sites_of_service.create(place_of_service=inpatient, is_typical=True)
+        code.sites_of_service.create(place_of_service=inpatient, is_typical=True, state=WorkflowState.PUBLISHED)
         DocumentationRequirementFactory(code=code, state=WorkflowState.PUBLISHED)
         BenchmarkFactory(code=code, metric=BenchmarkMetric.WORK_RVU)
         detect_gaps(today=TODAY)
@@ -223,7 +223,7 @@ class TestCompleteness:
         for name in ("headline", "service_type", "site_of_service_summary", "clinical_context"):
             setattr(brief, name, f"{name} text")
         brief.save()
-        code.modifier_guidance.create(modifier=None, when_to_use="Single operator")
+        code.modifier_guidance.create(modifier=None, when_to_use="Single operator", state=WorkflowState.PUBLISHED)
         criterion = CoverageCriterionFactory(
             code=code, payer=payer, coverage_status=CoverageStatus.COVERED, prior_auth="required"
         )
