@@ -34,7 +34,7 @@ SUBMIT_BUTTON = "_submit_for_review"
 
 
 class ReviewedAdmin(CuratedAdmin):
-    """Admin of reviewed content (briefs, coverage criteria, documentation requirements).
+    """Admin of reviewed content (a code's brief text and catalogue parts, coverage criteria, documentation).
 
     Workflow transitions are buttons on the change page and actions on the list, both running
     `policyhub.workflow` (which checks role, state and maker-checker on the server). Drafts are

@@ -1,4 +1,4 @@
-"""The editorial workflow of reviewed content: code briefs, coverage criteria, documentation requirements.
+"""The editorial workflow of reviewed content: everything of a code's brief that curators write.
 
     draft --submit--> in review --approve--> published --retire--> retired
                       in review --send back (with a comment)--> draft
