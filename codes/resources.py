@@ -16,6 +16,7 @@ from django.db import models
 from import_export import fields, resources, widgets
 
 from codes.models import BillingCode, CodeSetRelease, DiagnosisCode
+from policyhub import changelog
 from policyhub.spreadsheets import formula_restored, formula_safe
 
 AUDIT_FIELDS = ("version", "created_at", "updated_at", "changed_by")
@@ -88,6 +89,12 @@ class CuratedResource(resources.ModelResource):
         result = super().import_data(dataset, *args, **kwargs)
         result.coercions = self.coercions
         return result
+
+    def import_data_inner(self, dataset, dry_run, *args, **kwargs):
+        # Inside the import's transaction: the change log gets one statement per model at the end,
+        # not several per row; a dry run is rolled back, so it records nothing.
+        with changelog.deferred(record=not dry_run):
+            return super().import_data_inner(dataset, dry_run, *args, **kwargs)
 
     def export_field(self, field, instance, **kwargs):
         return formula_safe(super().export_field(field, instance, **kwargs))

@@ -19,7 +19,9 @@ Positions are given in commit order, which is what makes `?after=<position>` saf
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -181,9 +183,40 @@ def _links_changed(owner, field, *, instance, action, reverse, pk_set, **kwargs)
         record_rows(owner, list(linked.values_list(field.m2m_field_name(), flat=True)))
 
 
+# Rows saved inside `deferred()`, by model, recorded when the block ends.
+_deferred: ContextVar[dict | None] = ContextVar("changelog_deferred", default=None)
+
+
+@contextmanager
+def deferred(*, record: bool = True) -> Iterator[None]:
+    """Record the rows saved one by one inside the block at its end, one INSERT ... SELECT per model
+    and key path, instead of a few statements per save (an admin import saves thousands of rows).
+
+    Use it inside the transaction that writes the rows, so the entries still commit with them; with
+    `record=False` (a dry run that is rolled back anyway) nothing is recorded. Deletions are still
+    recorded at once: they are read from the row, which is gone by the end.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+    saved: dict = {}
+    token = _deferred.set(saved)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if record:
+        for model, ids in saved.items():
+            record_rows(model, list(ids))
+
+
 def record_instance(instance, *, removed: bool = False) -> None:
     """The entries for one saved row, or for one just deleted (read from the instance then)."""
     if not removed:
+        saved = _deferred.get()
+        if saved is not None:
+            saved.setdefault(type(instance), {})[instance.pk] = None
+            return
         record_rows(type(instance), [instance.pk])
         return
     spec = getattr(type(instance), "change_log", None)

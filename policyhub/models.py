@@ -12,7 +12,8 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import models, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 from simple_history.manager import HistoryManager
@@ -78,6 +79,32 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def validate_constraints(self, exclude=None):
+        """Django's constraint validation, with each check constraint given only the columns it names.
+
+        Django checks a CheckConstraint with one query that carries every column of the row as a
+        parameter; for a billing code (thirty columns, several checks) that query building was half
+        of an admin import's time per row. The verdict is the same: the check reads nothing else.
+        """
+        exclude = set(exclude or ())
+        errors = {}
+        using = router.db_for_write(type(self), instance=self)
+        names = {field.name for field in self._meta.local_concrete_fields} | {"pk"}
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                narrowed = exclude
+                if isinstance(constraint, models.CheckConstraint) and isinstance(constraint.condition, Q):
+                    narrowed = exclude | (names - constraint.condition.referenced_base_fields)
+                try:
+                    constraint.validate(model_class, self, exclude=narrowed, using=using)
+                except ValidationError as error:
+                    if getattr(error, "code", None) == "unique" and len(getattr(constraint, "fields", ())) == 1:
+                        errors.setdefault(constraint.fields[0], []).append(error)
+                    else:
+                        errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
 
 class CuratedModel(TimeStampedModel):

@@ -3,9 +3,11 @@
 import threading
 
 import pytest
+import tablib
 from django.db import connection, transaction
 
 from codes.models import DiagnosisCode
+from codes.resources import DiagnosisCodeResource
 from payers.models import Payer
 from policyhub import revisions, workflow
 from policyhub.changelog import ChangeLogEntry, assign_positions, newest_change
@@ -39,6 +41,21 @@ def test_import_writes_one_entry_per_changed_row():
     start = newest_change()[0]
     run("import_icd10cm", FIXTURES / "icd10cm_order_2031.txt")
     assert _entries(start) == []
+
+
+@pytest.mark.django_db
+def test_an_admin_import_writes_an_entry_per_row_and_its_preview_none():
+    """Admin imports record their rows once at the end of the import, inside its transaction: each
+    imported code is in the log after the import, and a preview (dry run) leaves nothing."""
+    dataset = tablib.Dataset(headers=["code", "description", "is_billable"])
+    for code in ("I340", "I350", "T82857A"):
+        dataset.append([code, f"Diagnosis {code}", "1"])
+    start = newest_change()[0]
+    preview = DiagnosisCodeResource().import_data(dataset, dry_run=True)
+    assert preview.totals["new"] == 3 and _entries(start) == []
+    result = DiagnosisCodeResource().import_data(dataset, dry_run=False)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert sorted(_entries(start)) == [("diagnosis-codes", code, "upserted") for code in ("I340", "I350", "T82857A")]
 
 
 @pytest.fixture
