@@ -105,6 +105,8 @@ class HookCall:
     payor_identifiers: list[tuple[str, str]]
     question: CoverageQuestion | None = None
     skipped: list[tuple[dict, str]] = field(default_factory=list)  # (order, why it was not judged)
+    # Other resources of the call by reference ("ServiceRequest/sr1"): what an order's `basedOn` names.
+    related: dict[str, dict] = field(default_factory=dict)
 
     def audit_request(self, body: dict) -> dict:
         """The parts of the call a dispute needs: the orders and the coverage, not the whole prefetch."""
@@ -138,8 +140,19 @@ def read_hook_call(service: CdsService, body) -> HookCall:
     coverage = _coverage(prefetch)
     identifiers = _payor_identifiers(coverage, prefetch)
     call = HookCall(service, orders, coverage, _payer(identifiers), identifiers)
+    call.related = _by_reference(
+        [*_prefetched_resources(prefetch), *_bundle_resources(context.get(service.orders_key), "")]
+    )
     call.question = _question(call) if call.payer else None
     return call
+
+
+def _by_reference(resources: list) -> dict[str, dict]:
+    return {
+        f"{resource['resourceType']}/{resource['id']}": resource
+        for resource in resources
+        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str) and resource.get("id")
+    }
 
 
 def _bundle_resources(bundle, name: str) -> list[dict]:
@@ -230,19 +243,38 @@ def _order_date(order: dict) -> date | None:
     return None
 
 
+def _service_request_of(call: HookCall, appointment: dict) -> dict:
+    """The first ServiceRequest an Appointment is `basedOn` that names a billing code (in the call's
+    prefetch, or beside it in the context), or {}: appointment-book clients often book an order's
+    service without repeating its code in `serviceType`."""
+    for based_on in appointment.get("basedOn") or []:
+        found = call.related.get(based_on.get("reference", "")) if isinstance(based_on, dict) else None
+        if found and found.get("resourceType") == "ServiceRequest" and _codings(found.get("code"), BILLING_SYSTEMS):
+            return found
+    return {}
+
+
 def _question(call: HookCall) -> CoverageQuestion:
     items = []
     for order in call.orders:
         concept = order.get("code") if order["resourceType"] == "ServiceRequest" else order.get("serviceType")
         codes = _codings(concept, BILLING_SYSTEMS)
+        # An appointment is judged as the order it books; what it says itself (reason, date) wins.
+        based_on = _service_request_of(call, order) if order["resourceType"] == "Appointment" else {}
+        if not codes and based_on:
+            codes = _codings(based_on.get("code"), BILLING_SYSTEMS)
         if not codes:
-            call.skipped.append((order, "it carries no CPT or HCPCS code"))
+            why = "it carries no CPT or HCPCS code"
+            if order["resourceType"] == "Appointment":
+                why += ", nor does a ServiceRequest it is based on (send it in the prefetch)"
+            call.skipped.append((order, why))
             continue
-        diagnoses = _codings(order.get("reasonCode"), (ICD10CM_SYSTEM,))
-        places = _codings(order.get("locationCode"), (POS_SYSTEM,))
+        source = {**based_on, **{key: value for key, value in order.items() if value}}
+        diagnoses = _codings(source.get("reasonCode"), (ICD10CM_SYSTEM,))
+        places = _codings(source.get("locationCode"), (POS_SYSTEM,))
         quantity = (
-            (order.get("quantityQuantity") or {}).get("value")
-            if isinstance(order.get("quantityQuantity"), dict)
+            (source.get("quantityQuantity") or {}).get("value")
+            if isinstance(source.get("quantityQuantity"), dict)
             else None
         )
         items.append(

@@ -153,6 +153,40 @@ def test_appointment_book_updates_the_appointment(cds_client, ec_key, crd_world)
     assert coverage_info(resource)["covered"] == ["conditional"]
 
 
+def test_appointment_book_follows_based_on_to_the_service_request(cds_client, ec_key, crd_world):
+    """An Appointment that books an order without repeating its code is judged as the ServiceRequest it
+    is `basedOn` (sent in the prefetch), with the appointment's own date; the update is the Appointment."""
+    path = "/cds-services/policyhub-crd-appointment-book"
+    appointment = {
+        "resourceType": "Appointment",
+        "id": "ap2",
+        "status": "proposed",
+        "basedOn": [{"reference": "ServiceRequest/sr9"}],
+        "start": "2026-03-02T09:00:00Z",
+        "end": "2026-03-02T11:00:00Z",
+        "participant": [{"actor": {"reference": "Patient/p1"}, "status": "accepted"}],
+    }
+    body = hook_body("appointment-book", [appointment], key="appointments")
+    body["prefetch"]["serviceRequests"] = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": service_request("sr9", "93590")}],
+    }
+    response = bearer(token(ec_key, path)).post(path, body, format="json")
+    assert response.status_code == 200
+    jsonschema.validate(response.json(), RESPONSE_SCHEMA)
+    (action,) = response.json()["systemActions"]
+    assert action["resource"]["id"] == "ap2"
+    Appointment.model_validate(action["resource"])
+    assert coverage_info(action["resource"])["covered"] == ["conditional"]
+    assert CoverageAssertion.objects.get().response["items"][0]["code"] == "93590"
+
+    del body["prefetch"]["serviceRequests"]
+    body["hookInstance"] = "0a4f1b6e-1f7e-4a58-9d67-6f1f0b3c2a10"
+    response = bearer(token(ec_key, path)).post(path, body, format="json")
+    assert "systemActions" not in response.json()
+    assert "nor does a ServiceRequest it is based on" in str(response.json()["cards"])
+
+
 def test_unmapped_payer_gets_a_card_and_no_update(cds_client, ec_key, crd_world):
     body = hook_body("order-sign", [service_request("sr1", "93590")], payor_value="99999")
     response = bearer(token(ec_key, SIGN)).post(SIGN, body, format="json")
