@@ -31,12 +31,14 @@ from policyhub.workflow import PENDING_STATES, pending_revision
 
 class CatalogueInline(CuratedInline):
     """A reviewed part of the code's brief, listed with its state: new rows are drafts of the code's
-    change set, and saving a published row starts its draft revision."""
+    change set, and saving a published row starts its draft revision. A published row with an open
+    revision is represented by that revision (as the brief is); retired rows are history."""
 
     readonly_fields = ("state",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).exclude(state=WorkflowState.RETIRED)
+        pending = self.model._base_manager.filter(revision_of=OuterRef("pk"), state__in=PENDING_STATES)
+        return super().get_queryset(request).exclude(state=WorkflowState.RETIRED).exclude(Exists(pending))
 
 
 class ModifierGuidanceInline(CatalogueInline):

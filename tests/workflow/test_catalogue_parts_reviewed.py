@@ -193,3 +193,25 @@ def test_draft_parts_do_not_make_the_brief_complete(code):
     assert "Modifier guidance" in missing and "Diagnosis coding" in missing
     ModifierGuidance.objects.filter(code=code).update(state=WorkflowState.PUBLISHED)
     assert "Modifier guidance" not in completeness_report(code).missing
+
+
+def test_the_code_page_shows_a_revision_in_place_of_its_published_row(code, editor, login):
+    """After the workspace save, the site row on the code's page is the draft revision (edited again in
+    place), not the published row beside it, which could not take a second revision."""
+    add_every_part_on_the_code_page(login(editor), code)
+    page = login(editor).get(admin_url(code, "change"))
+    sites = next(i.formset for i in page.context["inline_admin_formsets"] if i.formset.model is SiteOfService)
+    notes = sorted(form.instance.setting_note for form in sites.forms)
+    assert notes == ["", "hybrid operating room"]
+    data = form_data(page)
+    prefix = inline_prefix(page, SiteOfService)
+    row = next(i for i, form in enumerate(sites.forms) if form.instance.setting_note)
+    data[f"{prefix}-{row}-setting_note"] = "hybrid operating room, structural heart"
+    response = login(editor).post(admin_url(code, "change"), data)
+    assert response.status_code == 302, page_errors(response)
+    assert (
+        SiteOfService._base_manager.filter(code=code, state=WorkflowState.DRAFT, revision_of__isnull=False)
+        .get()
+        .setting_note
+        == "hybrid operating room, structural heart"
+    )
