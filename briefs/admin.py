@@ -16,7 +16,7 @@ from codes.models import BillingCode
 from payers.admin import run_gap_detection
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
 from policyhub.admin import CuratedAdmin
-from policyhub.admin_inlines import CuratedInline, CuratedInlineFormSet
+from policyhub.admin_inlines import CuratedInline, CuratedInlineFormSet, ReviewedPartInline
 from policyhub.choices import WorkflowState
 from policyhub.wording import counted
 
@@ -70,9 +70,9 @@ class DocumentationInline(CuratedInline):
         return super().get_queryset(request).select_related("payer")
 
 
-class BenchmarkInline(CuratedInline):
+class BenchmarkInline(ReviewedPartInline):
     model = Benchmark
-    fields = ("payer", "setting", "metric", "value", "unit", "period", "source")
+    fields = ("payer", "setting", "metric", "value", "unit", "period", "source", "state")
     autocomplete_fields = ("payer",)
 
     def get_queryset(self, request):

@@ -1,8 +1,8 @@
 """Change sets: everything pending for one billing code's brief, submitted, reviewed and published together.
 
 A code's change set is its pending reviewed content: draft or in-review brief texts, modifier
-guidance, sites of service, relationships to other codes, associated diagnoses, coverage criteria and
-documentation requirements of the code, new rows and revisions of published ones alike. An editor
+guidance, sites of service, relationships to other codes, associated diagnoses, coverage criteria,
+documentation requirements and curated benchmarks of the code, new rows and revisions of published ones alike. An editor
 submits it once, a reviewer reads one before/after diff of the whole brief and approves it once,
 and approval publishes every row in one transaction: all of it or nothing.
 
@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
-from payers.models import CoverageCriterion, DocumentationRequirement
+from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
 from policyhub.choices import WorkflowState
 from policyhub.models import ReviewedModel
 from policyhub.versioning import FieldChange, display_value
@@ -42,6 +42,7 @@ REVIEWED_PARTS = {
     CoverageCriterion: "code",
     DocumentationRequirement: "code",
     CodeDiagnosis: "code",
+    Benchmark: "code",
     CodeRelationship: "from_code",
 }
 

@@ -77,9 +77,11 @@ def section_conditions() -> dict[str, Q | Exists]:
         "diagnosis": Exists(CodeDiagnosis.objects.published().filter(code=OuterRef("pk")))
         | Exists(coverage.filter(diagnosis_codes__isnull=False)),
         "reimbursement": Exists(
-            Benchmark.objects.filter(code=OuterRef("pk")).exclude(metric=BenchmarkMetric.ANNUAL_UTILIZATION)
+            Benchmark.objects.published().filter(code=OuterRef("pk")).exclude(metric=BenchmarkMetric.ANNUAL_UTILIZATION)
         ),
-        "utilization": Exists(Benchmark.objects.filter(code=OuterRef("pk"), metric=BenchmarkMetric.ANNUAL_UTILIZATION)),
+        "utilization": Exists(
+            Benchmark.objects.published().filter(code=OuterRef("pk"), metric=BenchmarkMetric.ANNUAL_UTILIZATION)
+        ),
     }
 
 

@@ -196,8 +196,8 @@ def _with_pending(published: list, pending: list) -> list:
 def _overlay_pending(code: BillingCode) -> bool:
     """Put the code's pending rows in place of what they will replace, marked `is_pending`, so the
     preview shows the brief as it will publish. Returns whether anything is pending."""
-    criteria, documentation = pending_content(code)
-    for attr, pending in (("coverage", criteria), ("documentation", documentation)):
+    criteria, documentation, benchmarks = pending_content(code)
+    for attr, pending in (("coverage", criteria), ("documentation", documentation), ("benchmark_rows", benchmarks)):
         rows = _with_pending(getattr(code, attr), pending)
         if attr == "coverage":
             # Newest period first within each payer, as the published list is ordered.
@@ -208,7 +208,7 @@ def _overlay_pending(code: BillingCode) -> bool:
         # The catalogue parts are prefetched into the related managers: their cached result is replaced.
         cached = code._prefetched_objects_cache[name]
         cached._result_cache = sorted(_with_pending(list(cached), pending), key=PREVIEW_ORDER[name])
-    return bool(criteria or documentation or any(parts.values()))
+    return bool(criteria or documentation or benchmarks or any(parts.values()))
 
 
 def build_brief(code: BillingCode, text: CodeBrief | None, *, payers: list[Payer], is_preview: bool = False) -> Brief:

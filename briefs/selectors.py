@@ -35,7 +35,9 @@ def code_brief_queryset() -> QuerySet[BillingCode]:
             queryset=published_documentation().order_by("payer__name", "kind"),
             to_attr="documentation",
         ),
-        Prefetch("benchmarks", queryset=Benchmark.objects.select_related("payer"), to_attr="benchmark_rows"),
+        Prefetch(
+            "benchmarks", queryset=Benchmark.objects.published().select_related("payer"), to_attr="benchmark_rows"
+        ),
         Prefetch("gaps", queryset=open_gaps().order_by(*GAP_ORDER), to_attr="open_gaps"),
     )
 
@@ -57,8 +59,10 @@ def codes_with_coverage_summary() -> QuerySet[BillingCode]:
     )
 
 
-def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[DocumentationRequirement]]:
-    """Draft and in-review criteria and documentation of `code`, for an editor's preview only."""
+def pending_content(
+    code: BillingCode,
+) -> tuple[list[CoverageCriterion], list[DocumentationRequirement], list[Benchmark]]:
+    """Draft and in-review criteria, documentation and benchmarks of `code`, for an editor's preview only."""
     pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
     criteria = (
         CoverageCriterion._base_manager.filter(code=code, state__in=pending)
@@ -68,7 +72,8 @@ def pending_content(code: BillingCode) -> tuple[list[CoverageCriterion], list[Do
     documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=pending).select_related(
         "payer", "policy"
     )
-    return list(criteria), list(documentation)
+    benchmarks = Benchmark._base_manager.filter(code=code, state__in=pending).select_related("payer")
+    return list(criteria), list(documentation), list(benchmarks)
 
 
 def pending_catalogue_parts(code: BillingCode) -> dict[str, list]:

@@ -23,25 +23,13 @@ from codes.models import (
 from codes.resources import BillingCodeResource, DiagnosisCodeResource
 from codes.selectors import search_diagnosis_codes
 from policyhub.admin import CuratedAdmin, admin_change_url
-from policyhub.admin_inlines import CuratedInline
+from policyhub.admin_inlines import CuratedInline, ReviewedPartInline
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
 from policyhub.choices import WorkflowState
 from policyhub.workflow import PENDING_STATES, pending_revision
 
 
-class CatalogueInline(CuratedInline):
-    """A reviewed part of the code's brief, listed with its state: new rows are drafts of the code's
-    change set, and saving a published row starts its draft revision. A published row with an open
-    revision is represented by that revision (as the brief is); retired rows are history."""
-
-    readonly_fields = ("state",)
-
-    def get_queryset(self, request):
-        pending = self.model._base_manager.filter(revision_of=OuterRef("pk"), state__in=PENDING_STATES)
-        return super().get_queryset(request).exclude(state=WorkflowState.RETIRED).exclude(Exists(pending))
-
-
-class ModifierGuidanceInline(CatalogueInline):
+class ModifierGuidanceInline(ReviewedPartInline):
     model = ModifierGuidance
     autocomplete_fields = ("modifier",)
     fields = ("display_order", "modifier", "when_to_use", "state")
@@ -50,12 +38,12 @@ class ModifierGuidanceInline(CatalogueInline):
         return super().get_queryset(request).select_related("modifier")
 
 
-class SiteOfServiceInline(CatalogueInline):
+class SiteOfServiceInline(ReviewedPartInline):
     model = SiteOfService
     fields = ("place_of_service", "setting_note", "is_typical", "state")
 
 
-class RelationshipInline(CatalogueInline):
+class RelationshipInline(ReviewedPartInline):
     model = CodeRelationship
     fk_name = "from_code"
     autocomplete_fields = ("to_code",)
@@ -67,7 +55,7 @@ class RelationshipInline(CatalogueInline):
         return super().get_queryset(request).select_related("to_code")
 
 
-class CodeDiagnosisInline(CatalogueInline):
+class CodeDiagnosisInline(ReviewedPartInline):
     model = CodeDiagnosis
     autocomplete_fields = ("diagnosis",)
     fields = ("diagnosis", "note", "state")

@@ -137,10 +137,10 @@ class DocumentationRequirementAdmin(CodeSearchMixin, GuardedImportExportMixin, R
 
 
 @admin.register(Benchmark)
-class BenchmarkAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
+class BenchmarkAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [BenchmarkResource]
-    list_display = ("code", "metric", "setting", "value", "unit", "period", "payer", "source")
-    list_filter = ("metric", "setting", "period")
+    list_display = ("code", "metric", "setting", "value", "unit", "period", "payer", "source", "state")
+    list_filter = ("state", "metric", "setting", "period")
     search_fields = ("=code__code", "source", "payer__name")
     list_select_related = ("code", "payer")
     autocomplete_fields = ("code", "payer")

@@ -213,7 +213,9 @@ class BenchmarkMissing(CodeRule):
     description = "No reimbursement benchmark (RVUs, payment or allowed amount) is recorded for {code}."
 
     def missing(self, scope: Scope) -> QuerySet[BillingCode]:
-        reimbursement = Benchmark.objects.filter(code=OuterRef("pk")).exclude(metric=BenchmarkMetric.ANNUAL_UTILIZATION)
+        reimbursement = (
+            Benchmark.objects.published().filter(code=OuterRef("pk")).exclude(metric=BenchmarkMetric.ANNUAL_UTILIZATION)
+        )
         return scope.codes().exclude(Exists(reimbursement))
 
     def fixed(self, gap: FollowUpGap) -> str:

@@ -174,7 +174,7 @@ class DocumentationRequirementResource(ReviewedResource):
         fields = (*fields, *AUDIT_FIELDS)
 
 
-class BenchmarkResource(CuratedResource):
+class BenchmarkResource(ReviewedResource):
     code = code_field()
     payer = payer_field()
 
@@ -193,6 +193,7 @@ class BenchmarkResource(CuratedResource):
             "period_start",
             "period_end",
             "source",
+            "state",
             *AUDIT_FIELDS,
         )
 

@@ -47,7 +47,7 @@ def gap_list() -> QuerySet[FollowUpGap]:
 
 
 def benchmark_list() -> QuerySet[Benchmark]:
-    return Benchmark.objects.select_related("code", "payer")
+    return Benchmark.objects.published().select_related("code", "payer")
 
 
 def payer_list() -> QuerySet[Payer]:

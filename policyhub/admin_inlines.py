@@ -3,14 +3,14 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import UniqueConstraint
+from django.db.models import Exists, OuterRef, UniqueConstraint
 from django.forms.models import BaseInlineFormSet, InlineForeignKeyField
 
 from policyhub.choices import WorkflowState
 from policyhub.forms import EDIT_FIELDS, VersionedModelForm
 from policyhub.models import ReviewedModel
 from policyhub.versioning import obj_label
-from policyhub.workflow import publish_permission
+from policyhub.workflow import PENDING_STATES, publish_permission
 
 # Curators paste policy links without a scheme; they are https (Django 6 will assume so too).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
@@ -114,3 +114,15 @@ class CuratedInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         formset.user = request.user
         return formset
+
+
+class ReviewedPartInline(CuratedInline):
+    """A reviewed part of a code's brief on the code's page, listed with its state: new rows are drafts
+    of the code's change set, and saving a published row starts its draft revision. A published row
+    with an open revision is represented by that revision (as the brief is); retired rows are history."""
+
+    readonly_fields = ("state",)
+
+    def get_queryset(self, request):
+        pending = self.model._base_manager.filter(revision_of=OuterRef("pk"), state__in=PENDING_STATES)
+        return super().get_queryset(request).exclude(state=WorkflowState.RETIRED).exclude(Exists(pending))

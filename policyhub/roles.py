@@ -36,6 +36,7 @@ REVIEWED = (
     "codes.coderelationship",
     "codes.modifierguidance",
     "codes.siteofservice",
+    "payers.benchmark",
     "payers.coveragecriterion",
     "payers.documentationrequirement",
 )
@@ -64,17 +65,13 @@ READABLE = (
 EDITOR_EDITS = (
     "codes.billingcode",
     *REVIEWED,
-    "payers.benchmark",
     "payers.followupgap",
     "payers.policydocument",
     "briefs.payeridentifier",
 )
 # Editors may delete drafts only: the admin refuses deleting published or in-review content to anyone
 # without the publish permission.
-EDITOR_DELETES = (
-    *REVIEWED,
-    "payers.benchmark",
-)
+EDITOR_DELETES = (*REVIEWED,)
 REVIEWER_ALSO_EDITS = (
     "codes.codecategory",
     "codes.diagnosiscode",

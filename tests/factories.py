@@ -200,6 +200,7 @@ class BenchmarkFactory(factory.django.DjangoModelFactory):
     unit = "RVU"
     period = "2024 Q3"
     source = "CMS PFS PPRRVU July 2024"
+    state = WorkflowState.PUBLISHED
 
 
 class FollowUpGapFactory(factory.django.DjangoModelFactory):

@@ -28,6 +28,7 @@ from codes.importers.values import check_choice, parse_date, parse_decimal
 from codes.models import BillingCode
 from payers.choices import BenchmarkMetric, BenchmarkSetting
 from payers.models import Benchmark
+from policyhub.choices import WorkflowState
 
 REQUIRED = (
     "hcpcs",
@@ -191,7 +192,10 @@ def import_rvu(
             key=("code_id", "setting", "metric", "period"),
             fields=("value", "unit", "period_start", "period_end", "source"),
             label="benchmarks",
-            scope={"payer__isnull": True},
+            # The fee schedule speaks for the national figures readers see, not a curator's pending
+            # revision of one; what it loads is published reference data (outside review), with its release.
+            scope={"payer__isnull": True, "revision_of__isnull": True},
+            defaults={"state": WorkflowState.PUBLISHED},
         )
 
         def write_benchmarks():

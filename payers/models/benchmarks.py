@@ -7,11 +7,14 @@ from codes.models import BillingCode, CodeSetRelease
 from payers.choices import BenchmarkMetric, BenchmarkSetting
 from payers.models.payers import Payer
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel
+from policyhub.models import ReviewedModel, current_rows
 
 
-class Benchmark(CuratedModel):
-    """A reimbursement or utilization figure for a code: national (no payer) or payer-specific."""
+class Benchmark(ReviewedModel):
+    """A reimbursement or utilization figure for a code: national (no payer) or payer-specific.
+
+    Reviewed: a curated figure is part of its code's change set. Figures a release import loads (the
+    PFS RVUs) are published by the import and name their release."""
 
     code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, related_name="benchmarks")
     payer = models.ForeignKey(
@@ -34,17 +37,19 @@ class Benchmark(CuratedModel):
 
     change_log = ChangeLogSpec("benchmarks", billing_code="code__code")
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["code__code", "metric", "setting", "-period_start"]
         constraints = [
+            *ReviewedModel.Meta.constraints,
             models.UniqueConstraint(
                 fields=["code", "payer", "setting", "metric", "period"],
+                condition=current_rows(),
                 name="benchmark_unique_payer",
                 violation_error_message="This benchmark already exists for the period.",
             ),
             models.UniqueConstraint(
                 fields=["code", "setting", "metric", "period"],
-                condition=Q(payer__isnull=True),
+                condition=Q(payer__isnull=True) & current_rows(),
                 name="benchmark_unique_national",
                 violation_error_message="This national benchmark already exists for the period.",
             ),

@@ -161,6 +161,7 @@ def test_xlsx_bomb_is_refused_before_it_is_read(demo, staff_client, settings):
 
     settings.IMPORT_MAX_UNPACKED_BYTES = 10**9
     settings.IMPORT_MAX_CELLS = 10_000
+    settings.IMPORT_MAX_ROWS = 10**6  # the cell cap, not the row cap, is what this part is about
     message = refused_file(staff_client, "payers_payer", content, "payers.xlsx", fmt="xlsx")
     assert message.startswith("payers.xlsx, row 5000: the sheet has more than 10,000 cells")
 

@@ -10,6 +10,7 @@ from codes.choices import CodeStatus, CodeSystem, SettingType
 from codes.models import BillingCode, CodeSetRelease, PlaceOfService
 from payers.choices import BenchmarkMetric, BenchmarkSetting, PayerKind, PolicyDocumentType
 from payers.models import Benchmark, Payer, PolicyDocument
+from policyhub.choices import WorkflowState
 from tests.factories import BillingCodeFactory
 from tests.imports.conftest import run, snapshot
 
@@ -51,6 +52,9 @@ def test_rvus_become_national_benchmarks_and_code_flags(fixtures_dir):
 
     assert "1 rows for a code with modifier 26" in output
     assert benchmark("93590", BenchmarkMetric.WORK_RVU).value == Decimal("21.70")
+    # Reference data stays outside review: published by the import, naming its release.
+    assert set(Benchmark.objects.values_list("state", flat=True)) == {WorkflowState.PUBLISHED}
+    assert not Benchmark.objects.filter(release__isnull=True).exists()
     total = benchmark("93590", BenchmarkMetric.TOTAL_RVU, BenchmarkSetting.FACILITY)
     assert total.value == Decimal("31.26")
     assert (total.unit, total.period, total.period_start, total.period_end) == (

@@ -1,6 +1,6 @@
-"""Modifier guidance, sites of service, related codes and associated diagnoses go through the code's
-change set like its brief text and criteria: an editor's change is a draft that readers, the API and
-the coverage facts never see until a reviewer approves the whole set."""
+"""Modifier guidance, sites of service, related codes, associated diagnoses and curated benchmarks go
+through the code's change set like its brief text and criteria: an editor's change is a draft that
+readers, the API and the coverage facts never see until a reviewer approves the whole set."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -11,8 +11,8 @@ from briefs.change_sets import approve_change_set, change_set, submit_change_set
 from briefs.completeness import completeness_report
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
-from payers.choices import GapCategory
-from payers.models import FollowUpGap
+from payers.choices import BenchmarkMetric, GapCategory
+from payers.models import Benchmark, FollowUpGap
 from payers.services import detect_gaps
 from policyhub.changelog import ChangeLogEntry
 from policyhub.choices import WorkflowState
@@ -48,8 +48,8 @@ def api(viewer):
 
 
 def add_every_part_on_the_code_page(client, code):
-    """The editor's workspace save: a new site, modifier row, add-on link and diagnosis, and a new
-    setting note on the published site, in one POST of the code's admin page."""
+    """The editor's workspace save: a new site, modifier row, add-on link, diagnosis and utilization
+    benchmark, and a new setting note on the published site, in one POST of the code's admin page."""
     url = admin_url(code, "change")
     page = client.get(url)
     data = form_data(page)
@@ -69,6 +69,20 @@ def add_every_part_on_the_code_page(client, code):
     add_inline_rows(
         data, inline_prefix(page, CodeDiagnosis), [{"diagnosis": DiagnosisCodeFactory(code="I350").pk, "note": "AS"}]
     )
+    add_inline_rows(
+        data,
+        inline_prefix(page, Benchmark),
+        [
+            {
+                "setting": "any",
+                "metric": BenchmarkMetric.ANNUAL_UTILIZATION,
+                "value": "4321",
+                "unit": "procedures per year",
+                "period": "CY2025",
+                "source": "Curated from the registry",
+            }
+        ],
+    )
     response = client.post(url, data)
     assert response.status_code == 302, page_errors(response)
     return response
@@ -83,6 +97,7 @@ def test_an_editors_changes_are_drafts_of_the_change_set(code, editor, login):
         "modifier guidance": 1,
         "associated diagnosis": 1,
         "code relationship": 1,
+        "benchmark": 1,
     }
     revision = next(c for c in pending.changes if c.kind == "site of service" and not c.is_new)
     assert [(f.field, f.old, f.new) for f in revision.fields] == [("Setting note", "cath lab", "hybrid operating room")]
@@ -102,6 +117,8 @@ def test_readers_and_the_api_see_nothing_until_approval_then_everything(code, ed
     brief = api.get("/api/v1/codes/33361/").json()
     assert [s["setting_note"] for s in brief["sites_of_service"]] == ["cath lab"]
     assert brief["modifier_guidance"] == [] and brief["diagnosis_codes"] == [] and brief["related_codes"] == []
+    assert brief["benchmarks"] == [] and api.get("/api/v1/benchmarks/").json()["results"] == []
+    assert "4321" not in page
 
     submit_change_set(code=code, by=editor)
     approve_change_set(code=code, by=reviewer)
@@ -112,6 +129,8 @@ def test_readers_and_the_api_see_nothing_until_approval_then_everything(code, ed
     assert [(g["modifier"], g["when_to_use"]) for g in brief["modifier_guidance"]] == [("KX", "Criteria met")]
     assert [d["display_code"] for d in brief["diagnosis_codes"]] == ["I35.0"]
     assert [r["code"]["code"] for r in brief["related_codes"]] == ["33367"]
+    assert [b["value"] for b in brief["benchmarks"]] == ["4321.0000"]
+    assert len(api.get("/api/v1/benchmarks/").json()["results"]) == 1
     # The revised site keeps its id (downstream systems hold it); the revision row is gone.
     assert SiteOfService.objects.filter(code=code).count() == 2
 
@@ -120,7 +139,8 @@ def test_the_editors_preview_shows_the_pending_parts_marked(code, editor, viewer
     add_every_part_on_the_code_page(login(editor), code)
     page = login(editor).get("/codes/33361/").content.decode()
     assert "hybrid operating room" in page and "I35.0" in page and "33367" in page and "KX" in page
-    assert page.count("Pending: draft") >= 4
+    assert "4321" in page
+    assert page.count("Pending: draft") >= 5
     # The revision replaces the published row in the preview, it is not shown beside it.
     assert "cath lab" not in page
 
