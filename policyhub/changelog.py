@@ -111,9 +111,11 @@ def _action(model, spec: ChangeLogSpec, removed: bool):
     )
 
 
+@models.ForeignKey.register_lookup
 @models.BigAutoField.register_lookup
 class OneOf(Lookup):
-    """`pk__one_of=ids`: the row's key is one of `ids`, passed as a single parameter however many.
+    """`pk__one_of=ids` (or a foreign key's `code_id__one_of=ids`): the key is one of `ids`, passed as
+    a single parameter however many.
 
     On PostgreSQL `= ANY(array)`, a plain condition on the key: with `IN (SELECT unnest(array))` the
     planner joins a set-returning function it cannot estimate, and beside another condition on rows
@@ -156,9 +158,14 @@ def record_rows(model, ids: Sequence[int], *, removed: bool = False) -> None:
     for name in spec.shown_in:
         relation = model._meta.get_field(name)
         showing = relation.related_model
-        rows = showing._base_manager.filter(
-            **{f"{relation.field.name}__in": model._base_manager.filter(_among_ids(ids))}
-        )
+        if relation.many_to_many:
+            rows = showing._base_manager.filter(
+                **{f"{relation.field.name}__in": model._base_manager.filter(_among_ids(ids))}
+            )
+        else:
+            # The foreign key holds the ids: a plain condition on it, which no estimate can turn into a
+            # nested loop over rows an import has just written.
+            rows = showing._base_manager.filter(**{f"{relation.field.attname}__one_of": list(ids)})
         if _published(showing) is not None:
             rows = rows.filter(_published(showing))
         _insert(showing, showing.change_log, rows.distinct(), removed=False)
