@@ -61,6 +61,18 @@ class AuditHistory(HistoricalRecords):
         return fields
 
 
+def unnamed_columns(model, condition: Q) -> set[str]:
+    """The fields of `model` that `condition` does not name (by name or column): leaving them out of a
+    check constraint's validation cannot change its verdict. Empty when the condition names anything
+    else (a path through a relation), so such a check is validated as Django does."""
+    fields = model._meta.local_concrete_fields
+    named = condition.referenced_base_fields
+    if not named <= {field.name for field in fields} | {field.attname for field in fields} | {"pk"}:
+        return set()
+    kept = {field.name for field in fields if field.name in named or field.attname in named}
+    return ({field.name for field in fields} | {"pk"}) - kept - (named & {"pk"})
+
+
 class TimeStampedModel(models.Model):
     """Rows that record when they were created and changed, and by whom."""
 
@@ -90,12 +102,11 @@ class TimeStampedModel(models.Model):
         exclude = set(exclude or ())
         errors = {}
         using = router.db_for_write(type(self), instance=self)
-        names = {field.name for field in self._meta.local_concrete_fields} | {"pk"}
         for model_class, constraints in self.get_constraints():
             for constraint in constraints:
                 narrowed = exclude
                 if isinstance(constraint, models.CheckConstraint) and isinstance(constraint.condition, Q):
-                    narrowed = exclude | (names - constraint.condition.referenced_base_fields)
+                    narrowed = exclude | unnamed_columns(model_class, constraint.condition)
                 try:
                     constraint.validate(model_class, self, exclude=narrowed, using=using)
                 except ValidationError as error:
