@@ -2,9 +2,9 @@
 
 A code's change set is its pending reviewed content: draft or in-review brief texts, modifier
 guidance, sites of service, relationships to other codes, associated diagnoses, coverage criteria,
-documentation requirements and curated benchmarks of the code, new rows and revisions of published ones alike. An editor
-submits it once, a reviewer reads one before/after diff of the whole brief and approves it once,
-and approval publishes every row in one transaction: all of it or nothing.
+documentation requirements and curated benchmarks of the code, new rows and revisions of published
+ones alike. An editor submits it once, a reviewer reads one before/after diff of the whole brief and
+approves it once, and approval publishes every row in one transaction: all of it or nothing.
 
 Each row still goes through `policyhub.workflow` (role, state and history per row); this module adds
 the rules that span the set. Maker-checker spans it too: nobody who submitted or wrote any row of the

@@ -12,7 +12,7 @@ from codes.selectors import catalogue_prefetches
 from payers.choices import OPEN_GAP_STATUSES
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
 from payers.selectors import GAP_ORDER, count_per, open_gaps, published_coverage, published_documentation
-from policyhub.choices import WorkflowState
+from policyhub.workflow import PENDING_STATES
 
 
 def code_brief_queryset() -> QuerySet[BillingCode]:
@@ -63,27 +63,25 @@ def pending_content(
     code: BillingCode,
 ) -> tuple[list[CoverageCriterion], list[DocumentationRequirement], list[Benchmark]]:
     """Draft and in-review criteria, documentation and benchmarks of `code`, for an editor's preview only."""
-    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
     criteria = (
-        CoverageCriterion._base_manager.filter(code=code, state__in=pending)
+        CoverageCriterion._base_manager.filter(code=code, state__in=PENDING_STATES)
         .select_related("payer", "policy")
         .prefetch_related("diagnosis_codes")
     )
-    documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=pending).select_related(
+    documentation = DocumentationRequirement._base_manager.filter(code=code, state__in=PENDING_STATES).select_related(
         "payer", "policy"
     )
-    benchmarks = Benchmark._base_manager.filter(code=code, state__in=pending).select_related("payer")
+    benchmarks = Benchmark._base_manager.filter(code=code, state__in=PENDING_STATES).select_related("payer")
     return list(criteria), list(documentation), list(benchmarks)
 
 
 def pending_catalogue_parts(code: BillingCode) -> dict[str, list]:
     """Draft and in-review modifier guidance, sites, relationships and associated diagnoses of `code`,
     keyed by the prefetch each one joins in the preview (an editor's preview only)."""
-    pending = (WorkflowState.DRAFT, WorkflowState.IN_REVIEW)
     parts = {
         "modifier_guidance": ModifierGuidance._base_manager.filter(code=code).select_related("modifier"),
         "sites_of_service": SiteOfService._base_manager.filter(code=code).select_related("place_of_service"),
         "relationships_from": CodeRelationship._base_manager.filter(from_code=code).select_related("to_code"),
         "code_diagnoses": CodeDiagnosis._base_manager.filter(code=code).select_related("diagnosis"),
     }
-    return {name: list(rows.filter(state__in=pending)) for name, rows in parts.items()}
+    return {name: list(rows.filter(state__in=PENDING_STATES)) for name, rows in parts.items()}
