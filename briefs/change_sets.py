@@ -3,7 +3,12 @@
 A code's change set is its pending reviewed content: draft or in-review brief texts, modifier
 guidance, sites of service, relationships to other codes, associated diagnoses, coverage criteria,
 documentation requirements and curated benchmarks of the code, new rows and revisions of published
-ones alike. An editor submits it once, a reviewer reads one before/after diff of the whole brief and
+ones alike, and the pending payer policy documents its pending criteria and documentation cite (a
+published criterion may only cite a published document, so they are approved together, documents
+first). A document pending on its own (an edit of a published one, a new one nobody cites yet) is
+reviewed on its own admin page and listed in the queue beside the change sets.
+
+An editor submits a change set once, a reviewer reads one before/after diff of the whole brief and
 approves it once, and approval publishes every row in one transaction: all of it or nothing.
 
 Each row still goes through `policyhub.workflow` (role, state and history per row); this module adds
@@ -19,7 +24,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
-from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
+from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, PolicyDocument
 from policyhub.choices import WorkflowState
 from policyhub.models import ReviewedModel
 from policyhub.versioning import FieldChange, display_value
@@ -45,6 +50,8 @@ REVIEWED_PARTS = {
     Benchmark: "code",
     CodeRelationship: "from_code",
 }
+# Pending rows of these parts may cite a pending policy document, which then joins their change set.
+CITING_PARTS = (CoverageCriterion, DocumentationRequirement)
 
 
 @dataclass
@@ -144,24 +151,56 @@ def _field_changes(item: ReviewedModel, published: ReviewedModel | None) -> list
     return changes
 
 
+def _citing(policies) -> list[tuple[int, int]]:
+    """(policy id, code id) of every pending criterion or documentation requirement citing `policies`."""
+    pairs = []
+    for model in CITING_PARTS:
+        citing = model._base_manager.filter(policy__in=policies, state__in=PENDING_STATES)
+        pairs.extend(citing.values_list("policy_id", "code_id").distinct())
+    return pairs
+
+
+def _pending_policies(code: BillingCode):
+    cited = set()
+    for model in CITING_PARTS:
+        cited.update(_pending(model, code).exclude(policy=None).values_list("policy_id", flat=True))
+    return PolicyDocument._base_manager.filter(pk__in=cited, state__in=PENDING_STATES).select_related(
+        "payer", "submitted_by", "revision_of"
+    )
+
+
 def change_set(code: BillingCode) -> ChangeSet:
     """The pending content of `code` with its field-by-field differences from the published rows."""
     result = ChangeSet(code=code)
-    for model in REVIEWED_PARTS:
-        for item in _pending(model, code):
+    parts = [_pending(model, code) for model in REVIEWED_PARTS]
+    for rows in [*parts, _pending_policies(code)]:
+        for item in rows:
             published = item.revision_of if item.revision_of_id else None
             result.changes.append(Change(item=item, published=published, fields=_field_changes(item, published)))
     return result
 
 
-def review_queue() -> list[ChangeSet]:
-    """Every code with content in review, the longest waiting first."""
+def _code_ids(state) -> set[int]:
+    """Codes with content in `state` in their change set (their own rows, or policy documents they cite)."""
     code_ids = set()
     for model in REVIEWED_PARTS:
-        in_review = model._base_manager.filter(state=WorkflowState.IN_REVIEW)
-        code_ids.update(in_review.values_list(f"{REVIEWED_PARTS[model]}_id", flat=True))
-    sets = [change_set(code) for code in BillingCode.objects.filter(pk__in=code_ids)]
+        in_state = model._base_manager.filter(state=state)
+        code_ids.update(in_state.values_list(f"{REVIEWED_PARTS[model]}_id", flat=True))
+    code_ids.update(code for _, code in _citing(PolicyDocument._base_manager.filter(state=state)))
+    return code_ids
+
+
+def review_queue() -> list[ChangeSet]:
+    """Every code with content in review, the longest waiting first."""
+    sets = [change_set(code) for code in BillingCode.objects.filter(pk__in=_code_ids(WorkflowState.IN_REVIEW))]
     return sorted((s for s in sets if s.in_review), key=lambda s: (s.submitted_at is None, s.submitted_at))
+
+
+def policies_in_review() -> list[PolicyDocument]:
+    """Policy documents in review that no pending content cites: each is approved on its own page."""
+    in_review = PolicyDocument._base_manager.filter(state=WorkflowState.IN_REVIEW)
+    cited = {policy for policy, _ in _citing(in_review)}
+    return list(in_review.exclude(pk__in=cited).select_related("payer", "submitted_by").order_by("submitted_at", "pk"))
 
 
 def drafts_of(user) -> list[ChangeSet]:
@@ -171,6 +210,9 @@ def drafts_of(user) -> list[ChangeSet]:
         for item in model._base_manager.filter(state=WorkflowState.DRAFT):
             if item.submitted_by_id == user.pk or user.pk in authors(item):
                 code_ids.add(getattr(item, f"{REVIEWED_PARTS[model]}_id"))
+    drafts = PolicyDocument._base_manager.filter(state=WorkflowState.DRAFT)
+    mine = [item.pk for item in drafts if item.submitted_by_id == user.pk or user.pk in authors(item)]
+    code_ids.update(code for _, code in _citing(mine))
     return [change_set(code) for code in BillingCode.objects.filter(pk__in=code_ids)]
 
 
@@ -210,7 +252,9 @@ def approve_change_set(*, code: BillingCode, by, reason: str = "") -> list[Revie
     problem = approval_refusal(pending, by)
     if problem is not None:
         raise problem
-    return [approve(item=item, by=by, reason=reason) for item in pending.in_review]
+    # Cited documents first: a criterion is approved only once what it cites is published.
+    ordered = sorted(pending.in_review, key=lambda item: not isinstance(item, PolicyDocument))
+    return [approve(item=item, by=by, reason=reason) for item in ordered]
 
 
 @transaction.atomic

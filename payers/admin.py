@@ -22,15 +22,24 @@ from payers.resources import (
 )
 from payers.services import detect_gaps
 from policyhub.admin import CuratedAdmin
-from policyhub.admin_inlines import CuratedInline
+from policyhub.admin_inlines import ReviewedPartInline
 from policyhub.admin_search import IndexedSearchMixin
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
 from policyhub.wording import counted
 
 
-class PolicyDocumentInline(CuratedInline):
+class PolicyDocumentInline(ReviewedPartInline):
     model = PolicyDocument
-    fields = ("document_type", "number", "document_version", "title", "effective_date", "last_reviewed", "next_review")
+    fields = (
+        "document_type",
+        "number",
+        "document_version",
+        "title",
+        "effective_date",
+        "last_reviewed",
+        "next_review",
+        "state",
+    )
 
 
 def run_gap_detection(modeladmin, request, what: str, **scope):
@@ -66,7 +75,7 @@ class PayerAdmin(GuardedImportExportMixin, CuratedAdmin):
 
 
 @admin.register(PolicyDocument)
-class PolicyDocumentAdmin(GuardedImportExportMixin, CuratedAdmin):
+class PolicyDocumentAdmin(GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [PolicyDocumentResource]
     list_display = (
         "number",
@@ -77,8 +86,9 @@ class PolicyDocumentAdmin(GuardedImportExportMixin, CuratedAdmin):
         "effective_date",
         "next_review",
         "retirement_date",
+        "state",
     )
-    list_filter = ("document_type", "payer")
+    list_filter = ("state", "document_type", "payer")
     search_fields = ("number", "title", "payer__name")
     list_select_related = ("payer",)
     autocomplete_fields = ("payer",)

@@ -15,7 +15,7 @@ runs a fixed number of queries whatever the number of codes (the coverage rule o
 | diagnosis_codes_missing | a published covered criterion in force lists no supporting diagnosis codes |
 | documentation_missing | a curated code has no published documentation requirement |
 | benchmark_missing | a curated code has no reimbursement benchmark (any metric but utilization) |
-| policy_review_overdue | a tracked payer's policy in force is past its next review date, or was last |
+| policy_review_overdue | a tracked payer's published policy in force is past its next review date, or was last |
 |  | reviewed (never reviewed: took effect) more than 12 months ago |
 """
 
@@ -232,7 +232,8 @@ class PolicyReviewOverdue(GapRule):
         today = scope.today
         year_ago = today - REVIEW_INTERVAL
         policies = (
-            PolicyDocument.objects.filter(payer__is_tracked=True)
+            PolicyDocument.objects.published()
+            .filter(payer__is_tracked=True)
             .filter(Q(retirement_date__isnull=True) | Q(retirement_date__gt=today))
             .annotate(reviewed=Coalesce("last_reviewed", "effective_date"))
             .filter(Q(next_review__lt=today) | Q(reviewed__lt=year_ago))

@@ -23,6 +23,7 @@ from payers.models import (
     PolicyDocument,
 )
 from policyhub.choices import WorkflowState
+from policyhub.models import current_rows
 
 
 def code_field(attribute="code", column="code"):
@@ -50,7 +51,8 @@ class PolicyWidget(widgets.ForeignKeyWidget):
             return None
         lookup = self.get_lookup_kwargs(value, row, **kwargs)
         try:
-            return PolicyDocument.objects.get(**lookup)
+            # The document itself, not a pending revision repeating its number (nor a retired one).
+            return PolicyDocument.objects.filter(current_rows()).get(**lookup)
         except (PolicyDocument.DoesNotExist, ValueError):
             version = f" version {lookup['document_version']}" if lookup["document_version"] else ""
             raise ValueError(f"{lookup['payer__slug']} has no policy document {value}{version}") from None
@@ -68,31 +70,6 @@ class PayerResource(CuratedResource):
         model = Payer
         import_id_fields = ("slug",)
         fields = ("slug", "name", "kind", "is_national", "is_tracked", "website", *AUDIT_FIELDS)
-
-
-class PolicyDocumentResource(CuratedResource):
-    payer = payer_field()
-
-    class Meta(CuratedResource.Meta):
-        model = PolicyDocument
-        import_id_fields = ("id",)
-        fields = (
-            "id",
-            "payer",
-            "document_type",
-            "number",
-            "document_version",
-            "title",
-            "url",
-            "original_effective_date",
-            "effective_date",
-            "last_reviewed",
-            "next_review",
-            "retirement_date",
-            "contractor",
-            "source_id",
-            *AUDIT_FIELDS,
-        )
 
 
 class ReviewedResource(CuratedResource):
@@ -120,6 +97,32 @@ class ReviewedResource(CuratedResource):
                 f"Row {kwargs.get('row_number', '?')}: state '{written}' is stored as "
                 f"'{instance.get_state_display().lower()}': imports make drafts, which then go through review."
             )
+
+
+class PolicyDocumentResource(ReviewedResource):
+    payer = payer_field()
+
+    class Meta(CuratedResource.Meta):
+        model = PolicyDocument
+        import_id_fields = ("id",)
+        fields = (
+            "id",
+            "payer",
+            "document_type",
+            "number",
+            "document_version",
+            "title",
+            "url",
+            "original_effective_date",
+            "effective_date",
+            "last_reviewed",
+            "next_review",
+            "retirement_date",
+            "contractor",
+            "source_id",
+            "state",
+            *AUDIT_FIELDS,
+        )
 
 
 class CoverageCriterionResource(ReviewedResource):

@@ -55,7 +55,7 @@ def payer_list() -> QuerySet[Payer]:
 
 
 def policy_document_list() -> QuerySet[PolicyDocument]:
-    return PolicyDocument.objects.select_related("payer")
+    return PolicyDocument.objects.published().select_related("payer")
 
 
 def coverage_in_force(day: date) -> QuerySet[CoverageCriterion]:
@@ -90,7 +90,7 @@ def summarise_payers(payers: list[Payer]) -> list[Payer]:
         # COUNT(*), not COUNT(id): read from the partial index of published criteria alone.
         name: dict(queryset.filter(payer__in=keys).order_by().values_list("payer").annotate(n=Count("*")))
         for name, queryset in (
-            ("policy_count", PolicyDocument.objects.all()),
+            ("policy_count", PolicyDocument.objects.published()),
             ("coverage_count", CoverageCriterion.objects.published().current()),
             ("open_gap_count", FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES)),
         )

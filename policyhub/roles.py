@@ -39,6 +39,7 @@ REVIEWED = (
     "payers.benchmark",
     "payers.coveragecriterion",
     "payers.documentationrequirement",
+    "payers.policydocument",
 )
 
 READABLE = (
@@ -66,7 +67,6 @@ EDITOR_EDITS = (
     "codes.billingcode",
     *REVIEWED,
     "payers.followupgap",
-    "payers.policydocument",
     "briefs.payeridentifier",
 )
 # Editors may delete drafts only: the admin refuses deleting published or in-review content to anyone
@@ -80,7 +80,7 @@ REVIEWER_ALSO_EDITS = (
     "payers.payer",
     "briefs.cdsclient",
 )
-REVIEWER_ALSO_DELETES = ("codes.codecategory", "payers.followupgap", "payers.policydocument", "briefs.payeridentifier")
+REVIEWER_ALSO_DELETES = ("codes.codecategory", "payers.followupgap", "briefs.payeridentifier")
 
 
 def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:

@@ -125,7 +125,15 @@ def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception |
         return PermissionDenied(f"You submitted {label} for review yourself; another reviewer must approve it.")
     if transition == Transition.APPROVE and user.pk in authors(item):
         return PermissionDenied(f"You wrote part of {label}; another reviewer must approve it.")
+    if transition == Transition.APPROVE:
+        unpublished = unpublished_citations(item)
+        if unpublished:
+            return WorkflowError(unpublished)
     if transition == Transition.RETIRE:
+        citing = published_references(item, limit=3)
+        if citing:
+            # Readers would see a citation of content they can no longer open.
+            return WorkflowError([*citing, f"Retire or change what cites {label} first."])
         pending = pending_revision(item)
         if pending is not None:
             return WorkflowError(
@@ -167,6 +175,23 @@ def published_references(obj: models.Model, *, limit: int = 5) -> list[str]:
         found.extend(
             f"{obj_label(obj)} is used by the published {related._meta.verbose_name} “{row}”." for row in rows[:limit]
         )
+    return found
+
+
+def unpublished_citations(item: ReviewedModel) -> list[str]:
+    """Reviewed content `item` cites that is not published (a draft policy document cited by a
+    criterion): published content may only cite what readers can see too."""
+    found = []
+    for field in content_fields(type(item)):
+        target = field.related_model
+        if not (field.many_to_one and issubclass(target, ReviewedModel)) or getattr(item, field.attname) is None:
+            continue
+        cited = getattr(item, field.name)
+        if cited.state != WorkflowState.PUBLISHED:
+            found.append(
+                f"{obj_label(item)} cites the {cited.get_state_display().lower()} {target._meta.verbose_name} "
+                f"“{cited}”; it must be approved first (or in the same change set)."
+            )
     return found
 
 

@@ -167,6 +167,7 @@ class PolicyDocumentFactory(factory.django.DjangoModelFactory):
         model = PolicyDocument
 
     payer = factory.SubFactory(PayerFactory)
+    state = WorkflowState.PUBLISHED
     number = factory.Sequence(lambda n: f"POL-{n:04d}")
     title = factory.Sequence(lambda n: f"Policy {n}")
 

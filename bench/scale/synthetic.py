@@ -114,6 +114,8 @@ class Synthetic:
                     "id": pk,
                     "created_at": stamp(pk),
                     "updated_at": stamp(pk),
+                    "state": "published",
+                    "reviewed_at": stamp(pk),
                     "payer_id": payer,
                     "number": f"MP-{n:03d}-{k:02d}",
                     "title": f"Cardiac procedures policy {k} of payer {n:03d}",

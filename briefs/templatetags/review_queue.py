@@ -2,11 +2,15 @@
 
 from django import template
 
-from briefs.change_sets import drafts_of, review_queue
+from briefs.change_sets import drafts_of, policies_in_review, review_queue
 
 register = template.Library()
 
 
 @register.inclusion_tag("admin/review/queue_tables.html", takes_context=True)
 def review_queue_tables(context):
-    return {"queue": review_queue(), "my_drafts": drafts_of(context["request"].user)}
+    return {
+        "queue": review_queue(),
+        "policies": policies_in_review(),
+        "my_drafts": drafts_of(context["request"].user),
+    }

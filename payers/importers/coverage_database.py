@@ -28,6 +28,7 @@ from codes.importers.sources import open_checked, read_csv, sha256_of
 from codes.importers.values import check_length, parse_date
 from payers.choices import PayerKind, PolicyDocumentType
 from payers.models import Payer, PolicyDocument
+from policyhub.choices import WorkflowState
 
 REQUIRED = (
     "document_type",
@@ -155,6 +156,10 @@ def import_coverage_database(
             ),
             label="policy documents",
             descriptor_fields=("title",),
+            # Documents are published reference data with their release (outside review); a pending
+            # revision of one repeats its key and is not the document the release speaks for.
+            scope={"revision_of__isnull": True},
+            defaults={"state": WorkflowState.PUBLISHED},
         )
         # The whole file is checked before any payer is added; a few thousand rows fit in memory.
         rows = list(read_mcd_rows(path, progress=progress))

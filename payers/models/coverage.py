@@ -17,7 +17,7 @@ from payers.choices import (
 from payers.models.payers import Payer, PolicyDocument
 from policyhub.changelog import ChangeLogSpec
 from policyhub.choices import WorkflowState
-from policyhub.models import ReviewedModel, ReviewedQuerySet
+from policyhub.models import ReviewedModel, ReviewedQuerySet, current_rows
 
 
 class CoverageCriterionQuerySet(ReviewedQuerySet):
@@ -82,6 +82,8 @@ class CoverageCriterion(ReviewedModel):
         on_delete=models.PROTECT,
         null=True,
         blank=True,
+        # Cite the document itself, never a pending revision of it, nor a retired one.
+        limit_choices_to=current_rows,
         related_name="coverage_criteria",
         verbose_name="source policy document",
     )
@@ -202,7 +204,12 @@ class DocumentationRequirement(ReviewedModel):
         help_text="When the payer needs it (HL7 Da Vinci CRD doc-needed purpose).",
     )
     policy = models.ForeignKey(
-        PolicyDocument, on_delete=models.SET_NULL, null=True, blank=True, related_name="documentation_requirements"
+        PolicyDocument,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        limit_choices_to=current_rows,
+        related_name="documentation_requirements",
     )
 
     change_log = ChangeLogSpec("documentation-requirements", billing_code="code__code")

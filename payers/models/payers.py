@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from payers.choices import PayerKind, PolicyDocumentType
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel
+from policyhub.models import CuratedModel, ReviewedModel, current_rows
 
 
 class Payer(CuratedModel):
@@ -43,8 +43,14 @@ class Payer(CuratedModel):
         return reverse("payers:detail", args=[self.slug])
 
 
-class PolicyDocument(CuratedModel):
-    """A payer's policy document (medical policy, LCD, billing article): the citation behind criteria."""
+class PolicyDocument(ReviewedModel):
+    """A payer's policy document (medical policy, LCD, billing article): the citation behind criteria.
+
+    Reviewed like the criteria that cite it, since readers see its number, title and dates beside
+    every criterion: a new document is a draft until approved (with the change set of a code whose
+    criteria cite it, or on its own page), and an edit of a published one is a draft revision.
+    Documents loaded from the Medicare Coverage Database are reference data, published on import.
+    """
 
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="policies")
     document_type = models.CharField(
@@ -77,18 +83,21 @@ class PolicyDocument(CuratedModel):
 
     change_log = ChangeLogSpec("payer-policies", shown_in=("coverage_criteria", "documentation_requirements", "gaps"))
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["payer__name", "number", "-document_version"]
         verbose_name = "payer policy document"
         constraints = [
+            *ReviewedModel.Meta.constraints,
+            # Among current rows: a draft revision repeats its published row's number and version.
             models.UniqueConstraint(
                 fields=["payer", "number", "document_version"],
+                condition=current_rows(),
                 name="policydocument_unique_version",
                 violation_error_message="This payer already has that policy number and version.",
             ),
             models.UniqueConstraint(
                 fields=["payer", "number"],
-                condition=Q(document_version__isnull=True),
+                condition=Q(document_version__isnull=True) & current_rows(),
                 name="policydocument_unique_unversioned",
                 violation_error_message="This payer already has that policy number.",
             ),

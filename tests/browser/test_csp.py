@@ -96,7 +96,9 @@ def test_admin_autocomplete_import_and_workflow_raise_no_csp_violation(page, sit
 def test_stored_script_url_is_text_and_never_runs(page, site, violations):
     medicare = Payer.objects.get(slug="medicare")
     Payer.objects.filter(pk=medicare.pk).update(website="javascript:window.ran=1")
-    PolicyDocument.objects.create(payer=medicare, number="L-EVIL", title="Evil policy", url="javascript:window.ran=1")
+    PolicyDocument.objects.create(
+        payer=medicare, number="L-EVIL", title="Evil policy", url="javascript:window.ran=1", state="published"
+    )
     log_in(page, f"{site}/accounts/login/", "reader")
     page.goto(f"{site}/payers/medicare/")
     assert page.locator("a[href^='javascript']").count() == 0

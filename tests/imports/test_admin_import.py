@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from codes.models import BillingCode, CodeCategory, DiagnosisCode
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
+from policyhub.choices import WorkflowState
 from tests.factories import (
     BenchmarkFactory,
     DiagnosisCodeFactory,
@@ -197,6 +198,7 @@ class TestBadRowsWriteNothing:
     def test_duplicate_row_id_in_the_file(self, catalogue, staff_client):
         """Two rows updating the same policy document (same id) would overwrite each other: refused."""
         policy = PolicyDocument.objects.get(number="CPB 0826")
+        PolicyDocument.objects.filter(pk=policy.pk).update(state=WorkflowState.DRAFT)  # imports change drafts only
         content = (
             f"id,payer,document_type,number,title,effective_date\n"
             f"{policy.pk},aetna,policy,CPB 0826,First title,2026-01-01\n"

@@ -149,6 +149,8 @@ def test_mcd_documents_become_mac_policy_documents_with_versions(fixtures_dir):
     joint = PolicyDocument.objects.filter(number="A52464")
     assert sorted(doc.payer.name for doc in joint) == ["CGS Administrators, LLC", "Noridian Healthcare Solutions, LLC"]
     assert all(doc.document_type == PolicyDocumentType.ARTICLE for doc in joint)
+    # Reference data from a release: published on import (outside review), readers see it at once.
+    assert PolicyDocument.objects.published().count() == 5
     before = snapshot()
     assert "5 unchanged" in run("import_mcd", fixtures_dir / "medicare_coverage_documents_fixture.csv")
     assert snapshot() == before

@@ -35,7 +35,9 @@ def evil_urls(demo):
     """Script URLs written through the ORM, as an import or a shell could, bypassing the admin form."""
     Payer.objects.filter(slug="medicare").update(website=EVIL)
     payer = Payer.objects.get(slug="medicare")
-    policy = PolicyDocument.objects.create(payer=payer, number="L-EVIL", title="Evil policy", url=EVIL)
+    policy = PolicyDocument.objects.create(
+        payer=payer, number="L-EVIL", title="Evil policy", url=EVIL, state="published"
+    )
     CoverageCriterion.objects.filter(payer=payer, code__code="93590").update(policy=policy)
     return policy
 
