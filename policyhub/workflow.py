@@ -4,10 +4,11 @@
                       in review --send back (with a comment)--> draft
 
 Every transition goes through this module: it checks the user's role (a Django permission), the
-item's state and the maker-checker rule (nobody who submitted an item or wrote any of it may approve it), records who
-and when, saves with the optimistic lock of `policyhub.versioning` and leaves a history record with
-a reason. Edits of curated content go through `policyhub.revisions` the same way; the admin only
-calls these two modules.
+item's state, the maker-checker rule (nobody who submitted an item or wrote any of it may approve
+it) and what readers would see (an item is approved only when what it cites is published, and
+retired only when no published item cites it); it records who and when, saves with the optimistic
+lock of `policyhub.versioning` and leaves a history record with a reason. Edits of curated content
+go through `policyhub.revisions` the same way; the admin only calls these two modules.
 
 Approving a revision (a draft copy of a published row, see `policyhub.revisions`) writes its
 content onto the published row (whose primary key downstream systems keep) and deletes the
