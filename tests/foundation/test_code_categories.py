@@ -3,11 +3,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.db.models import ProtectedError
 
 from codes.models import BillingCode, CodeCategory
 from tests.factories import BillingCodeFactory
+from tests.migrations import upgraded_from
 from tests.workflow.adminpages import admin_url, form_data, page_errors
 
 pytestmark = pytest.mark.django_db
@@ -95,13 +95,8 @@ def test_the_database_keeps_a_category_in_use(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_turns_existing_free_text_into_list_entries():
-    executor = MigrationExecutor(connection)
-    executor.migrate([("codes", "0004_release_changes")])
-    old_apps = executor.loader.project_state([("codes", "0004_release_changes")]).apps
-    old_code = old_apps.get_model("codes", "BillingCode")
-    for number, category in (("93590", "Cardiology"), ("93591", "Cardiology"), ("93592", "Devices"), ("93593", "")):
-        old_code.objects.create(system="CPT", code=number, short_descriptor="x", category=category)
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    with upgraded_from("codes", "0004_release_changes") as old_apps:
+        old_code = old_apps.get_model("codes", "BillingCode")
+        for number, category in (("93590", "Cardiology"), ("93591", "Cardiology"), ("93592", "Devices"), ("93593", "")):
+            old_code.objects.create(system="CPT", code=number, short_descriptor="x", category=category)
     assert list(CodeCategory.objects.values_list("name", flat=True)) == ["Cardiology", "Devices"]

@@ -3,8 +3,7 @@ through the code's change set like its brief text and criteria: an editor's chan
 readers, the API and the coverage facts never see until a reviewer approves the whole set."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 from django.test import Client
 
 from briefs.change_sets import approve_change_set, change_set, submit_change_set
@@ -27,6 +26,7 @@ from tests.factories import (
     PlaceOfServiceFactory,
     SiteOfServiceFactory,
 )
+from tests.migrations import upgraded_from
 from tests.workflow.adminpages import add_inline_rows, admin_url, form_data, inline_prefix, messages_of, page_errors
 
 pytestmark = pytest.mark.django_db
@@ -187,17 +187,11 @@ def test_a_new_draft_cannot_repeat_a_published_row_but_a_revision_can(code):
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_curated_before_review_stay_published_after_the_migration():
-    before = [("codes", "0011_i13_diagnosis_description_trigram_index")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    code = old.get_model("codes", "BillingCode").objects.create(system="CPT", code="33361", short_descriptor="x")
-    place = old.get_model("codes", "PlaceOfService").objects.create(code="21", name="Inpatient", setting="facility")
-    old.get_model("codes", "SiteOfService").objects.create(code=code, place_of_service=place)
-    old.get_model("codes", "ModifierGuidance").objects.create(code=code, when_to_use="Bare")
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    with upgraded_from("codes", "0011_i13_diagnosis_description_trigram_index") as old:
+        code = old.get_model("codes", "BillingCode").objects.create(system="CPT", code="33361", short_descriptor="x")
+        place = old.get_model("codes", "PlaceOfService").objects.create(code="21", name="Inpatient", setting="facility")
+        old.get_model("codes", "SiteOfService").objects.create(code=code, place_of_service=place)
+        old.get_model("codes", "ModifierGuidance").objects.create(code=code, when_to_use="Bare")
     assert list(SiteOfService.objects.values_list("state", flat=True)) == [WorkflowState.PUBLISHED]
     assert list(ModifierGuidance.objects.values_list("state", flat=True)) == [WorkflowState.PUBLISHED]
     # New rows start as drafts.

@@ -3,8 +3,6 @@ every criterion that cites it, so a new document or an edit of one reaches pages
 after a reviewer approves it — with the change set of a code whose criteria cite it, or on its own."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
@@ -22,6 +20,7 @@ from tests.factories import (
     PayerFactory,
     PolicyDocumentFactory,
 )
+from tests.migrations import upgraded_from
 from tests.workflow.adminpages import admin_url, form_data, messages_of, page_errors
 
 pytestmark = pytest.mark.django_db
@@ -131,14 +130,8 @@ def test_a_spreadsheet_row_cites_the_policy_not_its_pending_revision(payer, edit
 
 @pytest.mark.django_db(transaction=True)
 def test_policies_curated_before_review_stay_published_after_the_migration():
-    before = [("payers", "0011_i13_benchmarks_reviewed")]
-    executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    payer = old.get_model("payers", "Payer").objects.create(name="Aetna", slug="aetna", kind="commercial")
-    old.get_model("payers", "PolicyDocument").objects.create(payer=payer, number="CPB 0826", title="TAVR")
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    with upgraded_from("payers", "0011_i13_benchmarks_reviewed") as old:
+        payer = old.get_model("payers", "Payer").objects.create(name="Aetna", slug="aetna", kind="commercial")
+        old.get_model("payers", "PolicyDocument").objects.create(payer=payer, number="CPB 0826", title="TAVR")
     assert list(PolicyDocument.objects.values_list("state", flat=True)) == [WorkflowState.PUBLISHED]
     assert PolicyDocument.objects.create(payer_id=payer.pk, number="CPB 0827", title="New").state == "draft"
