@@ -79,10 +79,10 @@ class BenchmarkInline(ReviewedPartInline):
         return super().get_queryset(request).select_related("payer")
 
 
-class GapInline(CuratedInline):
+class GapInline(ReviewedPartInline):
     model = FollowUpGap
     fk_name = "code"
-    fields = ("category", "payer", "description", "status", "priority", "assignee", "due_date")
+    fields = ("category", "payer", "description", "status", "priority", "assignee", "due_date", "state")
     autocomplete_fields = ("payer", "assignee")
 
     def get_queryset(self, request):

@@ -2,11 +2,12 @@
 
 A code's change set is its pending reviewed content: draft or in-review brief texts, modifier
 guidance, sites of service, relationships to other codes, associated diagnoses, coverage criteria,
-documentation requirements and curated benchmarks of the code, new rows and revisions of published
-ones alike, and the pending payer policy documents its pending criteria and documentation cite (a
-published criterion may only cite a published document, so they are approved together, documents
-first). A document pending on its own (an edit of a published one, a new one nobody cites yet) is
-reviewed on its own admin page and listed in the queue beside the change sets.
+documentation requirements, curated benchmarks and follow-up gaps of the code, new rows and revisions
+of published ones alike, and the pending payer policy documents its pending rows cite (a published
+criterion may only cite a published document, so they are approved together, documents first). What
+belongs to no code is reviewed on its own admin page and listed in the queue beside the change sets:
+a document pending on its own (an edit of a published one, a new one no pending row cites) and a
+follow-up gap about a policy document alone.
 
 An editor submits a change set once, a reviewer reads one before/after diff of the whole brief and
 approves it once, and approval publishes every row in one transaction: all of it or nothing.
@@ -24,7 +25,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
-from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, PolicyDocument
+from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, PolicyDocument
 from policyhub.choices import WorkflowState
 from policyhub.models import ReviewedModel
 from policyhub.versioning import FieldChange, display_value
@@ -49,9 +50,10 @@ REVIEWED_PARTS = {
     CodeDiagnosis: "code",
     Benchmark: "code",
     CodeRelationship: "from_code",
+    FollowUpGap: "code",
 }
 # Pending rows of these parts may cite a pending policy document, which then joins their change set.
-CITING_PARTS = (CoverageCriterion, DocumentationRequirement)
+CITING_PARTS = (CoverageCriterion, DocumentationRequirement, FollowUpGap)
 
 
 @dataclass
@@ -152,10 +154,10 @@ def _field_changes(item: ReviewedModel, published: ReviewedModel | None) -> list
 
 
 def _citing(policies) -> list[tuple[int, int]]:
-    """(policy id, code id) of every pending criterion or documentation requirement citing `policies`."""
+    """(policy id, code id) of every pending row of a code citing `policies` (criteria, documentation, gaps)."""
     pairs = []
     for model in CITING_PARTS:
-        citing = model._base_manager.filter(policy__in=policies, state__in=PENDING_STATES)
+        citing = model._base_manager.filter(policy__in=policies, state__in=PENDING_STATES, code__isnull=False)
         pairs.extend(citing.values_list("policy_id", "code_id").distinct())
     return pairs
 
@@ -174,10 +176,13 @@ def change_set(code: BillingCode) -> ChangeSet:
     result = ChangeSet(code=code)
     parts = [_pending(model, code) for model in REVIEWED_PARTS]
     for rows in [*parts, _pending_policies(code)]:
-        for item in rows:
-            published = item.revision_of if item.revision_of_id else None
-            result.changes.append(Change(item=item, published=published, fields=_field_changes(item, published)))
+        result.changes.extend(_change(item) for item in rows)
     return result
+
+
+def _change(item: ReviewedModel) -> Change:
+    published = item.revision_of if item.revision_of_id else None
+    return Change(item=item, published=published, fields=_field_changes(item, published))
 
 
 def _code_ids(state) -> set[int]:
@@ -196,11 +201,22 @@ def review_queue() -> list[ChangeSet]:
     return sorted((s for s in sets if s.in_review), key=lambda s: (s.submitted_at is None, s.submitted_at))
 
 
-def policies_in_review() -> list[PolicyDocument]:
-    """Policy documents in review that no pending content cites: each is approved on its own page."""
+def reviewed_alone() -> list[Change]:
+    """Content in review that belongs to no code's change set, each approved on its own admin page,
+    the longest waiting first: policy documents no pending row of a code cites, and follow-up gaps
+    about a policy document alone."""
     in_review = PolicyDocument._base_manager.filter(state=WorkflowState.IN_REVIEW)
     cited = {policy for policy, _ in _citing(in_review)}
-    return list(in_review.exclude(pk__in=cited).select_related("payer", "submitted_by").order_by("submitted_at", "pk"))
+    items = [
+        *in_review.exclude(pk__in=cited).select_related("payer", "submitted_by", "revision_of"),
+        *FollowUpGap._base_manager.filter(state=WorkflowState.IN_REVIEW, code=None).select_related(
+            "payer", "policy", "submitted_by", "revision_of"
+        ),
+    ]
+    items.sort(key=lambda item: (item.submitted_at is None, item.submitted_at, item.pk))
+    return [
+        Change(item=item, published=item.revision_of, fields=_field_changes(item, item.revision_of)) for item in items
+    ]
 
 
 def drafts_of(user) -> list[ChangeSet]:

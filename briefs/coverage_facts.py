@@ -279,9 +279,9 @@ def _read_coverage(facts: Facts, code_ids: list[int]) -> None:
     for gap in fetch_models(
         GAP,
         f"{GAP.col('code')} IN ({ids}) AND ({GAP.col('payer')} = %s OR {GAP.col('payer')} IS NULL) "
-        f"AND {GAP.col('status')} IN ({placeholders(OPEN_GAP_STATUSES)}) "
+        f"AND {GAP.col('status')} IN ({placeholders(OPEN_GAP_STATUSES)}) AND {GAP.col('state')} = %s "
         f"ORDER BY {GAP.col('priority')}, {GAP.col('id')}",
-        [*code_ids, payer.pk, *OPEN_GAP_STATUSES],
+        [*code_ids, payer.pk, *OPEN_GAP_STATUSES, WorkflowState.PUBLISHED],
     ):
         facts.gaps.setdefault(gap.code_id, []).append(gap)
 

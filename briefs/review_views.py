@@ -14,8 +14,8 @@ from briefs.change_sets import (
     approve_change_set,
     change_set,
     drafts_of,
-    policies_in_review,
     review_queue,
+    reviewed_alone,
     send_back_change_set,
     submit_change_set,
 )
@@ -28,7 +28,7 @@ def queue_view(request):
         **admin.site.each_context(request),
         "title": "Review queue",
         "queue": review_queue(),
-        "policies": policies_in_review(),
+        "alone": reviewed_alone(),
         "my_drafts": drafts_of(request.user),
     }
     return TemplateResponse(request, "admin/review/queue.html", context)

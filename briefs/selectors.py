@@ -10,8 +10,15 @@ from django.db.models import Prefetch, QuerySet
 from codes.models import BillingCode, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from codes.selectors import catalogue_prefetches
 from payers.choices import OPEN_GAP_STATUSES
-from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
-from payers.selectors import GAP_ORDER, count_per, open_gaps, published_coverage, published_documentation
+from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
+from payers.selectors import (
+    GAP_ORDER,
+    count_per,
+    open_gaps,
+    published_coverage,
+    published_documentation,
+    published_gaps,
+)
 from policyhub.workflow import PENDING_STATES
 
 
@@ -55,7 +62,7 @@ def codes_with_coverage_summary() -> QuerySet[BillingCode]:
     """
     return BillingCode.objects.annotate(
         coverage_count=count_per(CoverageCriterion.objects.published().current(), "code"),
-        open_gap_count=count_per(FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES), "code"),
+        open_gap_count=count_per(published_gaps().filter(status__in=OPEN_GAP_STATUSES), "code"),
     )
 
 

@@ -16,8 +16,8 @@ from codes.models import BillingCode
 from codes.selectors import code_categories, published_brief_prefetch, recently_changed_briefs
 from payers.choices import CodeScope
 from payers.filtersets import CodeCoverageFilterSet, FollowUpGapFilterSet
-from payers.models import FollowUpGap, Payer
-from payers.selectors import open_gap_counts_by_category, payer_list
+from payers.models import Payer
+from payers.selectors import open_gap_counts_by_category, payer_list, published_gaps
 from payers.views import gap_chart
 from policyhub.access import ReadAccessMixin
 from policyhub.views import FilteredListView
@@ -34,7 +34,7 @@ class OverviewView(ReadAccessMixin, TemplateView):
     def get_context_data(self, **kwargs):
         chart = gap_chart(open_gap_counts_by_category())
         # Counted by the worklist's own filter, so the number matches the list its link opens.
-        overdue = FollowUpGapFilterSet({"overdue": True}, queryset=FollowUpGap.objects.all()).qs
+        overdue = FollowUpGapFilterSet({"overdue": True}, queryset=published_gaps()).qs
         return super().get_context_data(
             code_count=BillingCode.objects.count(),
             payer_count=Payer.objects.count(),

@@ -158,7 +158,7 @@ class BenchmarkAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
 
 
 @admin.register(FollowUpGap)
-class FollowUpGapAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
+class FollowUpGapAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [FollowUpGapResource]
     list_display = (
         "__str__",
@@ -170,15 +170,17 @@ class FollowUpGapAdmin(CodeSearchMixin, GuardedImportExportMixin, CuratedAdmin):
         "priority",
         "assignee",
         "due_date",
+        "state",
     )
-    list_filter = ("status", "category", "priority", "payer", "assignee")
+    list_filter = ("state", "status", "category", "priority", "payer", "assignee")
     search_fields = ("=code__code", "description", "payer__name", "policy__number")
     list_select_related = ("code", "payer", "assignee", "policy")
     autocomplete_fields = ("code", "payer", "policy", "assignee")
     readonly_fields = (*CuratedAdmin.readonly_fields, "opened_at", "resolved_at", "rule")
     date_hierarchy = "due_date"
     actions = [detect_gaps_of_gaps]
-    # Triage from the list; a row changed by someone else since the list was shown is refused.
+    # Triage from the list (a published gap gets a draft revision, as from its page); a row changed by
+    # someone else since the list was shown is refused.
     list_editable = ("status", "priority")
 
     @admin.display(description="what is missing")

@@ -93,8 +93,8 @@ def load_demo() -> dict[str, int]:
             for payer in payers if payer_marker == "*" else [None]:
                 sync(
                     FollowUpGap,
-                    {"code": code, "payer": payer, "category": GapCategory(category)},
-                    {"description": description},
+                    {"code": code, "payer": payer, "category": GapCategory(category), "revision_of": None},
+                    {"description": description, **_published(user)},
                 )
 
     for add_on, primary in demo_content.ADD_ON_PAIRS:

@@ -31,6 +31,7 @@ from codes.models import BillingCode, CodeBrief, SiteOfService
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, GapPriority
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from policyhub.choices import WorkflowState
+from policyhub.models import current_rows
 
 Key = tuple[int | None, int | None, int | None]
 
@@ -83,7 +84,8 @@ class GapRule:
 
     def open_gaps(self, scope: Scope) -> QuerySet[FollowUpGap]:
         """This rule's gaps within the scope (any status; detection filters)."""
-        gaps = FollowUpGap.objects.filter(rule=self.key)
+        # Current rows: not an editor's pending revision of a detected gap, nor a retired gap.
+        gaps = FollowUpGap.objects.filter(current_rows(), rule=self.key)
         if self.about_policies and scope.policy_ids is not None:
             gaps = gaps.filter(policy_id__in=scope.policy_ids)
         elif not self.about_policies and scope.code_ids is not None:

@@ -201,7 +201,7 @@ class BenchmarkResource(ReviewedResource):
         )
 
 
-class FollowUpGapResource(CuratedResource):
+class FollowUpGapResource(ReviewedResource):
     code = code_field()
     payer = payer_field()
     policy, policy_version = policy_fields()
@@ -225,5 +225,6 @@ class FollowUpGapResource(CuratedResource):
             "assignee",
             "due_date",
             "resolution_note",
+            "state",
             *AUDIT_FIELDS,
         )

@@ -36,14 +36,17 @@ def published_documentation() -> QuerySet[DocumentationRequirement]:
     return DocumentationRequirement.objects.published().current().select_related("code", "payer", "policy")
 
 
+def published_gaps() -> QuerySet[FollowUpGap]:
+    """Gaps readers see (any status): published ones, never a draft or an editor's pending revision."""
+    return FollowUpGap.objects.published().current()
+
+
 def open_gaps() -> QuerySet[FollowUpGap]:
-    return FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES).select_related(
-        "code", "payer", "policy", "assignee"
-    )
+    return published_gaps().filter(status__in=OPEN_GAP_STATUSES).select_related("code", "payer", "policy", "assignee")
 
 
 def gap_list() -> QuerySet[FollowUpGap]:
-    return FollowUpGap.objects.select_related("code", "payer", "policy", "assignee")
+    return published_gaps().select_related("code", "payer", "policy", "assignee")
 
 
 def benchmark_list() -> QuerySet[Benchmark]:
@@ -92,7 +95,7 @@ def summarise_payers(payers: list[Payer]) -> list[Payer]:
         for name, queryset in (
             ("policy_count", PolicyDocument.objects.published()),
             ("coverage_count", CoverageCriterion.objects.published().current()),
-            ("open_gap_count", FollowUpGap.objects.filter(status__in=OPEN_GAP_STATUSES)),
+            ("open_gap_count", published_gaps().filter(status__in=OPEN_GAP_STATUSES)),
         )
     }
     for payer in payers:

@@ -16,6 +16,7 @@ from payers.choices import OPEN_GAP_STATUSES, GapStatus
 from payers.gap_rules import RULES, Context, GapRule, Key, Scope, curated_codes
 from payers.models import FollowUpGap, Payer
 from policyhub.accounts import system_user
+from policyhub.choices import WorkflowState
 from policyhub.workflow import reason_text
 
 # Any constant works: it only has to be the same for every detection run (PostgreSQL advisory lock).
@@ -67,8 +68,10 @@ def detect_gaps(
     Without `code_ids` or `policy_ids` every rule looks at everything; with them, code rules look at
     those codes only and the policy rule at those policies only. A subject already chased by an open
     manual gap of the same category, or by a gap of the rule marked "won't fix", gets no new gap.
-    Manual gaps (empty `rule`) are never changed. Writes go in bulk, with history, as `by`
-    (default: the system account).
+    Manual gaps (empty `rule`) are never changed. Detected gaps are published as they are written
+    (readers see them without review: they restate published data); a pending revision an editor
+    started of a gap that detection then changes can no longer be applied, as after any concurrent
+    change. Writes go in bulk, with history, as `by` (default: the system account).
     """
     by = by or system_user()
     scope = Scope(
@@ -93,7 +96,8 @@ def _apply_rule(rule: GapRule, scope: Scope, by, report: GapReport) -> None:
     locked = gaps.filter(status__in=OPEN_GAP_STATUSES).select_for_update(of=("self",))
     current = {_key(gap): gap for gap in locked.select_related("code", "payer", "policy")}
     declined = {_key(gap) for gap in gaps.filter(status=GapStatus.WONT_FIX).only("code", "payer", "policy")}
-    manual = FollowUpGap.objects.filter(rule="", category=rule.category, status__in=OPEN_GAP_STATUSES)
+    # Only a published manual gap chases a subject: a draft may never be approved.
+    manual = FollowUpGap.objects.published().filter(rule="", category=rule.category, status__in=OPEN_GAP_STATUSES)
     chased = {_key(gap) for gap in manual.only("code", "payer", "policy")}
     now = timezone.now()
 
@@ -107,6 +111,8 @@ def _apply_rule(rule: GapRule, scope: Scope, by, report: GapReport) -> None:
             description=description,
             rule=rule.key,
             changed_by=by,
+            # Derived from published data, like an import: readers see it at once (no review).
+            state=WorkflowState.PUBLISHED,
         )
         for (code_id, payer_id, policy_id), description in found.items()
         if (code_id, payer_id, policy_id) not in current

@@ -242,7 +242,7 @@ class GapWorklistView(FilteredListView):
         return data
 
     def filter_options(self):
-        users = get_user_model().objects.filter(gaps__isnull=False).distinct().order_by("username")
+        users = get_user_model().objects.filter(gaps__in=gap_list()).distinct().order_by("username")
         return {"assignee": [(name, name) for name in users.values_list("username", flat=True)]}
 
     def base_queryset(self):

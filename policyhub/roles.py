@@ -1,9 +1,9 @@
 """Who may do what: PolicyHub's three roles as auth groups.
 
-- **Policy editor** (staff): creates and edits drafts of code briefs, coverage criteria and
-  documentation requirements and submits them for review; maintains the rows around them (sites of
-  service, modifier guidance, relationships, associated diagnoses, benchmarks, policy documents);
-  opens and works follow-up gaps.
+- **Policy editor** (staff): creates and edits drafts of everything a brief shows (brief texts, sites
+  of service, modifier guidance, relationships, associated diagnoses, coverage criteria,
+  documentation requirements, benchmarks, policy documents, follow-up gaps) and submits them for
+  review; runs gap detection.
 - **Policy reviewer** (staff): everything an editor does, plus approve and publish, send back and
   retire (the custom `publish_<model>` permission of each reviewed model), and maintains payers and
   the reference catalogues.
@@ -39,6 +39,7 @@ REVIEWED = (
     "payers.benchmark",
     "payers.coveragecriterion",
     "payers.documentationrequirement",
+    "payers.followupgap",
     "payers.policydocument",
 )
 
@@ -66,7 +67,6 @@ READABLE = (
 EDITOR_EDITS = (
     "codes.billingcode",
     *REVIEWED,
-    "payers.followupgap",
     "briefs.payeridentifier",
 )
 # Editors may delete drafts only: the admin refuses deleting published or in-review content to anyone
@@ -80,7 +80,7 @@ REVIEWER_ALSO_EDITS = (
     "payers.payer",
     "briefs.cdsclient",
 )
-REVIEWER_ALSO_DELETES = ("codes.codecategory", "payers.followupgap", "briefs.payeridentifier")
+REVIEWER_ALSO_DELETES = ("codes.codecategory", "briefs.payeridentifier")
 
 
 def _perms(actions: tuple[str, ...], models: tuple[str, ...]) -> set[str]:

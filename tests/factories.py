@@ -211,6 +211,7 @@ class FollowUpGapFactory(factory.django.DjangoModelFactory):
     code = factory.SubFactory(BillingCodeFactory)
     category = GapCategory.OTHER
     description = "Something is missing"
+    state = WorkflowState.PUBLISHED
 
 
 class ApiTokenFactory(factory.django.DjangoModelFactory):

@@ -198,6 +198,7 @@ class Synthetic:
                 "due_date": date(2026, 1, 1) + timedelta(days=pk % 700),
                 "opened_at": when,
                 "resolved_at": when if status in closed else None,
+                "state": "published",
             }
 
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from briefs.change_sets import drafts_of, policies_in_review, review_queue
+from briefs.change_sets import drafts_of, review_queue, reviewed_alone
 
 register = template.Library()
 
@@ -11,6 +11,6 @@ register = template.Library()
 def review_queue_tables(context):
     return {
         "queue": review_queue(),
-        "policies": policies_in_review(),
+        "alone": reviewed_alone(),
         "my_drafts": drafts_of(context["request"].user),
     }

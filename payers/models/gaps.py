@@ -16,11 +16,18 @@ from payers.choices import (
 )
 from payers.models.payers import Payer, PolicyDocument
 from policyhub.changelog import ChangeLogSpec
-from policyhub.models import CuratedModel
+from policyhub.models import ReviewedModel, current_rows
 
 
-class FollowUpGap(CuratedModel):
-    """A known unknown with an owner: what is still missing about a code and who chases it."""
+class FollowUpGap(ReviewedModel):
+    """A known unknown with an owner: what is still missing about a code and who chases it.
+
+    Reviewed like the rest of a brief, since readers see the open gaps of a code (and the worklist):
+    a gap an editor opens is a draft in the change set of its code (a gap about a policy document
+    alone is approved on its own page), and an edit of a published gap (its status, assignee,
+    resolution) is a draft revision. Gaps that automatic detection opens, updates and resolves
+    (`rule` set) are derived from published data, so they are published as detection writes them.
+    """
 
     code = models.ForeignKey(BillingCode, on_delete=models.CASCADE, null=True, blank=True, related_name="gaps")
     payer = models.ForeignKey(Payer, on_delete=models.CASCADE, null=True, blank=True, related_name="gaps")
@@ -34,7 +41,8 @@ class FollowUpGap(CuratedModel):
     )
     due_date = models.DateField(null=True, blank=True, db_index=True)
     resolution_note = models.TextField(blank=True)
-    opened_at = models.DateTimeField(auto_now_add=True)
+    # Not auto_now_add: a draft revision copies the gap's opening time, and approval writes it back.
+    opened_at = models.DateTimeField(default=timezone.now, editable=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
     rule = models.CharField(
         max_length=40, blank=True, db_index=True, help_text="Set when the gap was opened by automatic detection."
@@ -42,10 +50,11 @@ class FollowUpGap(CuratedModel):
 
     change_log = ChangeLogSpec("gaps", billing_code="code__code")
 
-    class Meta:
+    class Meta(ReviewedModel.Meta):
         ordering = ["status", "priority", "due_date", "id"]
         verbose_name = "follow-up gap"
         constraints = [
+            *ReviewedModel.Meta.constraints,
             models.CheckConstraint(
                 condition=Q(code__isnull=False) | Q(policy__isnull=False),
                 name="gap_has_subject",
@@ -57,12 +66,13 @@ class FollowUpGap(CuratedModel):
                 violation_error_message="Only resolved gaps have a resolution time.",
             ),
             # Coalesce: most gaps have no payer or policy, and NULLs never clash in a plain unique index.
+            # Among current rows: a draft revision of a detected gap repeats its rule and subject.
             models.UniqueConstraint(
                 "rule",
                 Coalesce("code", 0, output_field=models.BigIntegerField()),
                 Coalesce("payer", 0, output_field=models.BigIntegerField()),
                 Coalesce("policy", 0, output_field=models.BigIntegerField()),
-                condition=~Q(rule="") & Q(status__in=OPEN_GAP_STATUSES),
+                condition=~Q(rule="") & Q(status__in=OPEN_GAP_STATUSES) & current_rows(),
                 name="gap_one_open_per_rule_and_subject",
                 violation_error_message="An open gap already exists for this rule.",
             ),

@@ -8,6 +8,7 @@ import pytest
 from codes.models import BillingCode, CodeRelationship, DiagnosisCode, ModifierGuidance
 from payers.choices import BenchmarkMetric, CoverageStatus, GapStatus, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, FollowUpGap, Payer, PolicyDocument
+from policyhub.choices import WorkflowState
 from tests.factories import UserFactory
 from tests.workflow.adminpages import add_inline_rows, admin_url, form_data, inline_prefix
 
@@ -187,8 +188,9 @@ class TestBadInputIsAFormError:
         assert "This national benchmark already exists for the period." in errors_of(staff_client.post(url, data))
 
     def test_reopening_a_resolved_gap(self, staff_client, curated):
-        """Resolving a gap in the admin stamps the time; reopening it clears the time and saves."""
+        """Resolving a (draft) gap in the admin stamps the time; reopening it clears the time and saves."""
         gap = FollowUpGap.objects.filter(code=curated["code"]).first()
+        FollowUpGap.objects.filter(pk=gap.pk).update(state=WorkflowState.DRAFT)
         url = admin_url(FollowUpGap, "change", gap.pk)
         response = staff_client.post(url, form_data(staff_client.get(url), status=GapStatus.RESOLVED))
         assert response.status_code == 302
@@ -233,11 +235,18 @@ def test_code_page_has_every_curated_inline(staff_client, curated):
 
 
 def test_gap_due_date_and_assignee_are_editable(staff_client, curated):
-    """A curator can assign a gap and give it a due date from its page."""
+    """A curator can assign a published gap and give it a due date from its page: a draft revision
+    holds both until a reviewer approves it, and readers keep the published gap meanwhile."""
     gap = FollowUpGap.objects.filter(code=curated["code"]).first()
     url = admin_url(FollowUpGap, "change", gap.pk)
     assignee = UserFactory(is_staff=True)
     response = staff_client.post(url, form_data(staff_client.get(url), assignee=assignee.pk, due_date="2026-01-31"))
     assert response.status_code == 302
+    revision = FollowUpGap.objects.get(revision_of=gap)
+    assert (revision.state, revision.assignee, revision.due_date) == (
+        WorkflowState.DRAFT,
+        assignee,
+        datetime.date(2026, 1, 31),
+    )
     gap.refresh_from_db()
-    assert (gap.assignee, gap.due_date) == (assignee, datetime.date(2026, 1, 31))
+    assert (gap.assignee, gap.due_date) != (assignee, datetime.date(2026, 1, 31))

@@ -153,7 +153,8 @@ class TestConflicts:
         ]
 
     def test_stale_list_editable_row_is_refused(self, editor, other_editor, login):
-        gap = FollowUpGapFactory(status=GapStatus.OPEN, priority=GapPriority.MEDIUM)
+        # A draft: a published gap's list edit would start a revision instead of changing the row.
+        gap = FollowUpGapFactory(status=GapStatus.OPEN, priority=GapPriority.MEDIUM, state=WorkflowState.DRAFT)
         first, second = login(editor), login(other_editor)
         url = admin_url(FollowUpGap, "changelist")
         page = second.get(url)

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from briefs.change_sets import approve_change_set, change_set, policies_in_review, submit_change_set
+from briefs.change_sets import approve_change_set, change_set, reviewed_alone, submit_change_set
 from payers.models import CoverageCriterion, PolicyDocument
 from payers.resources import PolicyWidget
 from policyhub.choices import WorkflowState
@@ -71,7 +71,7 @@ def test_a_draft_policy_cited_by_a_criterion_is_published_with_the_codes_change_
 
     submit_change_set(code=code, by=editor)
     assert PolicyDocument._base_manager.get(pk=policy.pk).state == WorkflowState.IN_REVIEW
-    assert policies_in_review() == [], "a cited document is reviewed within the change set, not on its own"
+    assert reviewed_alone() == [], "a cited document is reviewed within the change set, not on its own"
     approve_change_set(code=code, by=reviewer)
 
     assert PolicyDocument.objects.get(pk=policy.pk).state == WorkflowState.PUBLISHED
@@ -104,7 +104,7 @@ def test_editing_a_published_policy_is_a_revision_approved_from_the_queue(
     assert api.get("/api/v1/codes/33361/").json()["coverage"][0]["policy"]["title"] == "Old title"
     submit_for_review(item=revision, by=editor)
     queue = login(reviewer).get("/admin/").content.decode()
-    assert 'id="policies-in-review"' in queue and admin_url(revision, "change") in queue
+    assert 'id="reviewed-alone"' in queue and admin_url(revision, "change") in queue
 
     workflow = reverse("admin:payers_policydocument_workflow", args=[revision.pk])
     response = login(reviewer).post(workflow, {"transition": "approve"}, follow=True)
