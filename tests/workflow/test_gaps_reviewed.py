@@ -17,10 +17,11 @@ from payers.services import detect_gaps
 from policyhub.choices import WorkflowState
 from policyhub.models import ApiToken
 from policyhub.revisions import start_revision
-from policyhub.workflow import WorkflowError, approve, submit_for_review
+from policyhub.workflow import WorkflowError, approve, retire, submit_for_review
 from tests.factories import (
     BillingCodeFactory,
     CodeBriefFactory,
+    CoverageCriterionFactory,
     FollowUpGapFactory,
     PayerFactory,
     PolicyDocumentFactory,
@@ -104,7 +105,7 @@ def test_resolving_a_published_gap_is_a_revision_readers_see_once_approved(code,
 
 
 def test_detected_gaps_are_published_and_ignore_an_editors_pending_revision(code, editor, reviewer):
-    PayerFactory(name="Aetna", slug="aetna", is_tracked=True)
+    payer = PayerFactory(name="Aetna", slug="aetna", is_tracked=True)
     detect_gaps(today=TODAY, code_ids=[code.pk])
     detected = FollowUpGap.objects.get(code=code, rule="coverage_missing")
     assert detected.state == WorkflowState.PUBLISHED, "readers see what detection found without review"
@@ -116,15 +117,27 @@ def test_detected_gaps_are_published_and_ignore_an_editors_pending_revision(code
 
     # A second open detected gap for the same rule and subject is still refused by the database.
     with pytest.raises(IntegrityError), transaction.atomic():
-        FollowUpGapFactory(code=code, payer=detected.payer, rule="coverage_missing", category=detected.category)
+        FollowUpGapFactory(code=code, payer=payer, rule="coverage_missing", category=detected.category)
 
-    # Detection resolves the published gap; the revision started before cannot overwrite that.
-    FollowUpGap.objects.filter(pk=detected.pk).update(payer=None)  # its payer no longer matches a finding
-    detect_gaps(today=TODAY, code_ids=[code.pk])
+    # The coverage arrives: detection resolves the published gap and leaves the editor's draft alone,
+    # which then cannot overwrite the resolution.
+    CoverageCriterionFactory(code=code, payer=payer, state=WorkflowState.PUBLISHED)
+    assert detect_gaps(today=TODAY, code_ids=[code.pk]).resolved["coverage_missing"] == 1
     assert FollowUpGap.objects.get(pk=detected.pk).status == GapStatus.RESOLVED
-    submit_for_review(item=revision, by=editor)
+    draft = FollowUpGap._base_manager.get(pk=revision.pk)
+    assert (draft.state, draft.status) == (WorkflowState.DRAFT, GapStatus.IN_PROGRESS)
+    submit_for_review(item=draft, by=editor)
     with pytest.raises(WorkflowError, match="changed after revision"):
         approve(item=FollowUpGap._base_manager.get(pk=revision.pk), by=reviewer)
+
+
+def test_a_retired_detected_gap_is_opened_again_while_its_cause_remains(code, reviewer):
+    PayerFactory(name="Aetna", slug="aetna", is_tracked=True)
+    detect_gaps(today=TODAY, code_ids=[code.pk])
+    detected = FollowUpGap.objects.get(code=code, rule="coverage_missing")
+    retire(item=detected, by=reviewer, reason="Opened in error")
+    assert detect_gaps(today=TODAY, code_ids=[code.pk]).opened["coverage_missing"] == 1
+    assert FollowUpGap.objects.published().filter(code=code, rule="coverage_missing").count() == 1
 
 
 def test_a_draft_manual_gap_does_not_hold_back_detection(code):
