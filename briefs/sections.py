@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from briefs.selectors import code_brief, pending_catalogue_parts, pending_content
+from briefs.selectors import code_brief, pending_catalogue_parts, pending_content, pending_gaps
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, SiteOfService
 from codes.selectors import brief_preview
@@ -208,7 +208,13 @@ def _overlay_pending(code: BillingCode) -> bool:
         # The catalogue parts are prefetched into the related managers: their cached result is replaced.
         cached = code._prefetched_objects_cache[name]
         cached._result_cache = sorted(_with_pending(list(cached), pending), key=PREVIEW_ORDER[name])
-    return bool(criteria or documentation or benchmarks or any(parts.values()))
+    gaps = pending_gaps(code)
+    # A pending revision that resolves a gap takes it off the list, as approval will.
+    code.open_gaps = sorted(
+        (gap for gap in _with_pending(code.open_gaps, gaps) if gap.is_open),
+        key=lambda gap: (gap.priority, gap.due_date is None, gap.due_date or date.min, gap.pk),
+    )
+    return bool(criteria or documentation or benchmarks or gaps or any(parts.values()))
 
 
 def build_brief(code: BillingCode, text: CodeBrief | None, *, payers: list[Payer], is_preview: bool = False) -> Brief:

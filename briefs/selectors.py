@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from codes.models import BillingCode, CodeDiagnosis, CodeRelationship, ModifierGuidance, SiteOfService
 from codes.selectors import catalogue_prefetches
 from payers.choices import OPEN_GAP_STATUSES
-from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement
+from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap
 from payers.selectors import (
     GAP_ORDER,
     count_per,
@@ -80,6 +80,12 @@ def pending_content(
     )
     benchmarks = Benchmark._base_manager.filter(code=code, state__in=PENDING_STATES).select_related("payer")
     return list(criteria), list(documentation), list(benchmarks)
+
+
+def pending_gaps(code: BillingCode) -> list[FollowUpGap]:
+    """Draft and in-review follow-up gaps of `code` (new ones and revisions), for an editor's preview only."""
+    pending = FollowUpGap._base_manager.filter(code=code, state__in=PENDING_STATES)
+    return list(pending.select_related("payer", "policy", "assignee"))
 
 
 def pending_catalogue_parts(code: BillingCode) -> dict[str, list]:

@@ -171,3 +171,15 @@ def test_gaps_recorded_before_review_stay_published_after_the_migration():
         old.get_model("payers", "FollowUpGap").objects.create(code=code, category="other", description="Chase it")
     assert list(FollowUpGap.objects.values_list("state", flat=True)) == [WorkflowState.PUBLISHED]
     assert FollowUpGap.objects.create(code_id=code.pk, category="other", description="New").state == "draft"
+
+
+def test_the_editors_preview_shows_pending_gaps_in_place(code, editor, viewer, login):
+    resolved = FollowUpGapFactory(code=code, description="Find the LCD for 33361")
+    start_revision(item=resolved, by=editor, changes={"status": GapStatus.RESOLVED, "resolution_note": "L36668"})
+    FollowUpGapFactory(code=code, description="Ask about the heart-team note", state=WorkflowState.DRAFT)
+
+    preview = login(editor).get("/codes/33361/").content.decode()
+    assert "Ask about the heart-team note" in preview and "Pending: draft" in preview
+    assert "Find the LCD for 33361" not in preview, "the pending resolution takes the gap off, as approval will"
+    published = login(viewer).get("/codes/33361/").content.decode()
+    assert "Find the LCD for 33361" in published and "heart-team note" not in published
