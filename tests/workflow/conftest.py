@@ -3,6 +3,7 @@
 import pytest
 from django.test import Client
 
+from policyhub.models import ApiToken
 from policyhub.roles import EDITOR, REVIEWER, VIEWER, assign_role, sync_roles
 
 
@@ -57,3 +58,10 @@ def login():
         return client
 
     return client_for
+
+
+@pytest.fixture
+def api(viewer):
+    """A downstream system's API client, reading with the viewer's token."""
+    _token, key = ApiToken.objects.issue(user=viewer, name="scrubber")
+    return Client(HTTP_AUTHORIZATION=f"Token {key}")

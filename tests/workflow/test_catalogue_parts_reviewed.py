@@ -4,7 +4,6 @@ readers, the API and the coverage facts never see until a reviewer approves the 
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.test import Client
 
 from briefs.change_sets import approve_change_set, change_set, submit_change_set
 from briefs.completeness import completeness_report
@@ -15,7 +14,6 @@ from payers.models import Benchmark, FollowUpGap
 from payers.services import detect_gaps
 from policyhub.changelog import ChangeLogEntry
 from policyhub.choices import WorkflowState
-from policyhub.models import ApiToken
 from tests.factories import (
     BillingCodeFactory,
     CodeBriefFactory,
@@ -39,12 +37,6 @@ def code(db):
     CodeBriefFactory(code=code, title="Transcatheter aortic valve replacement")
     SiteOfServiceFactory(code=code, place_of_service=PlaceOfServiceFactory(code="21"), setting_note="cath lab")
     return code
-
-
-@pytest.fixture
-def api(viewer):
-    _token, key = ApiToken.objects.issue(user=viewer, name="scrubber")
-    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def add_every_part_on_the_code_page(client, code):

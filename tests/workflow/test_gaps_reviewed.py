@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.test import Client
 from django.urls import reverse
 
 from briefs.change_sets import approve_change_set, change_set, reviewed_alone, submit_change_set
@@ -15,7 +14,6 @@ from payers.choices import GapCategory, GapStatus
 from payers.models import FollowUpGap
 from payers.services import detect_gaps
 from policyhub.choices import WorkflowState
-from policyhub.models import ApiToken
 from policyhub.revisions import start_revision
 from policyhub.workflow import WorkflowError, approve, retire, submit_for_review
 from tests.factories import (
@@ -39,12 +37,6 @@ def code(db):
     code = BillingCodeFactory(code="33361", short_descriptor="TAVR, femoral")
     CodeBriefFactory(code=code, state=WorkflowState.PUBLISHED)
     return code
-
-
-@pytest.fixture
-def api(viewer):
-    _token, key = ApiToken.objects.issue(user=viewer, name="scrubber")
-    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def api_gaps(api) -> list[str]:

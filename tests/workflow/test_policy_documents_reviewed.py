@@ -3,14 +3,12 @@ every criterion that cites it, so a new document or an edit of one reaches pages
 after a reviewer approves it — with the change set of a code whose criteria cite it, or on its own."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from briefs.change_sets import approve_change_set, change_set, reviewed_alone, submit_change_set
 from payers.models import CoverageCriterion, PolicyDocument
 from payers.resources import PolicyWidget
 from policyhub.choices import WorkflowState
-from policyhub.models import ApiToken
 from policyhub.revisions import start_revision
 from policyhub.workflow import WorkflowError, approve, retire, submit_for_review
 from tests.factories import (
@@ -36,12 +34,6 @@ def code(db):
     code = BillingCodeFactory(code="33361", short_descriptor="TAVR, femoral")
     CodeBriefFactory(code=code)
     return code
-
-
-@pytest.fixture
-def api(viewer):
-    _token, key = ApiToken.objects.issue(user=viewer, name="scrubber")
-    return Client(HTTP_AUTHORIZATION=f"Token {key}")
 
 
 def policy_numbers(api) -> list[str]:
