@@ -112,6 +112,10 @@ class Migration(migrations.Migration):
             model_name='followupgap',
             constraint=models.UniqueConstraint(models.F('rule'), django.db.models.functions.comparison.Coalesce('code', 0, output_field=models.BigIntegerField()), django.db.models.functions.comparison.Coalesce('payer', 0, output_field=models.BigIntegerField()), django.db.models.functions.comparison.Coalesce('policy', 0, output_field=models.BigIntegerField()), condition=models.Q(models.Q(('rule', ''), _negated=True), ('status__in', ('open', 'in_progress')), ('revision_of__isnull', True), models.Q(('state', 'retired'), _negated=True)), name='gap_one_open_per_rule_and_subject', violation_error_message='An open gap already exists for this rule.'),
         ),
+        migrations.AddIndex(
+            model_name='followupgap',
+            index=models.Index(condition=models.Q(('revision_of__isnull', True), ('state', 'published'), ('status__in', ('open', 'in_progress'))), fields=['priority', 'due_date', 'id'], name='gap_open_worklist_idx'),
+        ),
         # Gaps opened or worked before review applied to them are what readers see: published.
         migrations.AlterField(
             model_name='followupgap',
