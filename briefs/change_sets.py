@@ -214,9 +214,7 @@ def reviewed_alone() -> list[Change]:
         ),
     ]
     items.sort(key=lambda item: (item.submitted_at is None, item.submitted_at, item.pk))
-    return [
-        Change(item=item, published=item.revision_of, fields=_field_changes(item, item.revision_of)) for item in items
-    ]
+    return [_change(item) for item in items]
 
 
 def drafts_of(user) -> list[ChangeSet]:

@@ -97,6 +97,7 @@ def test_editing_a_published_policy_is_a_revision_approved_from_the_queue(
     submit_for_review(item=revision, by=editor)
     queue = login(reviewer).get("/admin/").content.decode()
     assert 'id="reviewed-alone"' in queue and admin_url(revision, "change") in queue
+    assert "Revision of the published row: Title" in queue, "the queue says which fields the revision changes"
 
     workflow = reverse("admin:payers_policydocument_workflow", args=[revision.pk])
     response = login(reviewer).post(workflow, {"transition": "approve"}, follow=True)
