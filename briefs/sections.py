@@ -12,13 +12,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from briefs.selectors import code_brief, pending_catalogue_parts, pending_content, pending_gaps
+from briefs.selectors import code_brief, pending_catalogue_parts, pending_content
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeBrief, CodeDiagnosis, SiteOfService
 from codes.selectors import brief_preview
 from payers.choices import BenchmarkMetric, CoverageStatus, GapCategory, PriorAuth
 from payers.models import Benchmark, CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
-from payers.selectors import tracked_payers
+from payers.selectors import gap_order_key, tracked_payers
 
 MISSING_TEXT = "Data not available in the input."
 
@@ -196,7 +196,7 @@ def _with_pending(published: list, pending: list) -> list:
 def _overlay_pending(code: BillingCode) -> bool:
     """Put the code's pending rows in place of what they will replace, marked `is_pending`, so the
     preview shows the brief as it will publish. Returns whether anything is pending."""
-    criteria, documentation, benchmarks = pending_content(code)
+    criteria, documentation, benchmarks, gaps = pending_content(code)
     for attr, pending in (("coverage", criteria), ("documentation", documentation), ("benchmark_rows", benchmarks)):
         rows = _with_pending(getattr(code, attr), pending)
         if attr == "coverage":
@@ -208,12 +208,8 @@ def _overlay_pending(code: BillingCode) -> bool:
         # The catalogue parts are prefetched into the related managers: their cached result is replaced.
         cached = code._prefetched_objects_cache[name]
         cached._result_cache = sorted(_with_pending(list(cached), pending), key=PREVIEW_ORDER[name])
-    gaps = pending_gaps(code)
     # A pending revision that resolves a gap takes it off the list, as approval will.
-    code.open_gaps = sorted(
-        (gap for gap in _with_pending(code.open_gaps, gaps) if gap.is_open),
-        key=lambda gap: (gap.priority, gap.due_date is None, gap.due_date or date.min, gap.pk),
-    )
+    code.open_gaps = sorted((gap for gap in _with_pending(code.open_gaps, gaps) if gap.is_open), key=gap_order_key)
     return bool(criteria or documentation or benchmarks or gaps or any(parts.values()))
 
 

@@ -68,8 +68,9 @@ def codes_with_coverage_summary() -> QuerySet[BillingCode]:
 
 def pending_content(
     code: BillingCode,
-) -> tuple[list[CoverageCriterion], list[DocumentationRequirement], list[Benchmark]]:
-    """Draft and in-review criteria, documentation and benchmarks of `code`, for an editor's preview only."""
+) -> tuple[list[CoverageCriterion], list[DocumentationRequirement], list[Benchmark], list[FollowUpGap]]:
+    """Draft and in-review criteria, documentation, benchmarks and follow-up gaps of `code` (new rows
+    and revisions), for an editor's preview only."""
     criteria = (
         CoverageCriterion._base_manager.filter(code=code, state__in=PENDING_STATES)
         .select_related("payer", "policy")
@@ -79,13 +80,10 @@ def pending_content(
         "payer", "policy"
     )
     benchmarks = Benchmark._base_manager.filter(code=code, state__in=PENDING_STATES).select_related("payer")
-    return list(criteria), list(documentation), list(benchmarks)
-
-
-def pending_gaps(code: BillingCode) -> list[FollowUpGap]:
-    """Draft and in-review follow-up gaps of `code` (new ones and revisions), for an editor's preview only."""
-    pending = FollowUpGap._base_manager.filter(code=code, state__in=PENDING_STATES)
-    return list(pending.select_related("payer", "policy", "assignee"))
+    gaps = FollowUpGap._base_manager.filter(code=code, state__in=PENDING_STATES).select_related(
+        "payer", "policy", "assignee"
+    )
+    return list(criteria), list(documentation), list(benchmarks), list(gaps)
 
 
 def pending_catalogue_parts(code: BillingCode) -> dict[str, list]:

@@ -35,6 +35,7 @@ from payers.models import (
     Payer,
     PolicyDocument,
 )
+from payers.selectors import published_gaps
 from policyhub.filtersets import (
     BaseFilterSet,
     BooleanFilter,
@@ -120,7 +121,7 @@ class CodeCoverageFilterSet(BillingCodeFilterSet):
         return queryset.filter(Exists(brief) | Exists(coverage))
 
     def filter_has_open_gaps(self, queryset, name, value):
-        open_gaps = Exists(FollowUpGap.objects.published().filter(code=OuterRef("pk"), status__in=OPEN_GAP_STATUSES))
+        open_gaps = Exists(published_gaps().filter(code=OuterRef("pk"), status__in=OPEN_GAP_STATUSES))
         return queryset.filter(open_gaps if value else ~open_gaps)
 
 

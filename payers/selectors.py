@@ -23,6 +23,11 @@ from payers.models import (
 GAP_ORDER = (F("priority").asc(), F("due_date").asc(nulls_last=True), "pk")
 
 
+def gap_order_key(gap: FollowUpGap) -> tuple:
+    """GAP_ORDER for gaps already in memory (an editor's preview merges pending gaps into a list)."""
+    return (gap.priority, gap.due_date is None, gap.due_date or date.min, gap.pk)
+
+
 def published_coverage() -> QuerySet[CoverageCriterion]:
     return (
         CoverageCriterion.objects.published()
