@@ -18,6 +18,7 @@ from payers.models import (
     Payer,
     PolicyDocument,
 )
+from policyhub.remembered import AsOf, remembered
 
 # The order gaps are worked in, wherever they are listed: most urgent priority, then soonest due (undated last).
 GAP_ORDER = (F("priority").asc(), F("due_date").asc(nulls_last=True), "pk")
@@ -86,9 +87,10 @@ def count_per(queryset: QuerySet, link: str) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-def summarise_payers(payers: list[Payer]) -> list[Payer]:
+def summarise_payers(payers: list[Payer], *, as_of: AsOf) -> list[Payer]:
     """Sets `policy_count`, `coverage_count` (published criteria) and `open_gap_count` on a page
-    of payers, in three grouped queries over just those payers.
+    of payers, in three grouped queries over just those payers, remembered until published data
+    changes after the change position `as_of` (they count every criterion of 50 payers).
 
     Counted after the page is cut: a payer list sorted by name would otherwise count every payer's
     rows before choosing the page (PostgreSQL evaluates the select list before a sort).
@@ -96,7 +98,9 @@ def summarise_payers(payers: list[Payer]) -> list[Payer]:
     keys = [payer.pk for payer in payers]
     counts = {
         # COUNT(*), not COUNT(id): read from the partial index of published criteria alone.
-        name: dict(queryset.filter(payer__in=keys).order_by().values_list("payer").annotate(n=Count("*")))
+        name: remembered(
+            queryset.filter(payer__in=keys).order_by().values_list("payer").annotate(n=Count("*")), dict, as_of=as_of
+        )
         for name, queryset in (
             ("policy_count", PolicyDocument.objects.published()),
             ("coverage_count", CoverageCriterion.objects.published().current()),

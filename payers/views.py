@@ -29,6 +29,7 @@ from payers.selectors import (
     tracked_payers,
 )
 from policyhub.access import ReadAccessMixin
+from policyhub.remembered import RememberedCountPaginator, newest_change
 from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
 
@@ -57,7 +58,7 @@ class PayerListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["object_list"] = summarise_payers(list(context["object_list"]))
+        context["object_list"] = summarise_payers(list(context["object_list"]), as_of=newest_change(self.request))
         return context
 
 
@@ -123,11 +124,18 @@ class CoverageMatrixView(FilteredListView):
         shown = Exists(self.criteria.filter(code=OuterRef("pk")))
         return BillingCode.objects.filter(shown).order_by("code", "system")
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # Counting the codes (and payers) with a criterion in force reads every such criterion: the
+        # totals are remembered until published data changes.
+        return RememberedCountPaginator(queryset, per_page, as_of=newest_change(self.request), **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         codes = list(context["object_list"])
         with_criteria = Payer.objects.filter(Exists(self.criteria.filter(payer=OuterRef("pk")))).order_by("name")
-        payer_page = Paginator(with_criteria, self.payers_per_page).get_page(self.request.GET.get("payer_page"))
+        payer_page = self.get_paginator(with_criteria, self.payers_per_page).get_page(
+            self.request.GET.get("payer_page")
+        )
         payers = list(payer_page)
         cells = {
             (c.code_id, c.payer_id): c

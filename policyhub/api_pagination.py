@@ -10,7 +10,7 @@ Every list also says which change-log position it is consistent with (`change_po
 body, `X-Change-Position` header): see `policyhub.changelog` and the sync recipe in docs/api.md.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.core import signing
 from django.db.models import Q, QuerySet
@@ -18,21 +18,14 @@ from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from policyhub import changelog
 from policyhub.paginators import CappedCountPaginator
+from policyhub.remembered import newest_change
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 CURSOR_MAX_AGE = timedelta(days=7)
 CURSOR_SALT = "policyhub.api.cursor"
 POSITION_HEADER = "X-Change-Position"
-
-
-def newest_change(request) -> tuple[int, datetime | None]:
-    """The change-log position of this request and when it committed, read once before any data."""
-    if not hasattr(request, "_newest_change"):
-        request._newest_change = changelog.newest_change()
-    return request._newest_change
 
 
 def change_position(request) -> int:

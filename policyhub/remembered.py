@@ -1,0 +1,79 @@
+"""Aggregates over published data that a process remembers until that data changes.
+
+A reader page shows how many rows match ("page 1 of 200", "3,412 criteria" beside a payer). On the
+full data set those counts visit every match — the coverage matrix's count of codes reads a million
+criteria (250 ms) while the page itself reads fifty — and they are the same on every request until
+a curator publishes something. Every write of published data appends to the change log
+(`policyhub.changelog`), so an aggregate read at change position P holds until a newer position
+exists: it is kept in this process's memory under its SQL, its parameters and that position, and
+read again once the change log has moved on.
+
+Counts read at P are never older than P: the position is read first, and every change numbered up to
+P had committed before. Keys also hold when the newest entry committed, so a database restored to
+an earlier state, or a test's rolled-back data, never meets a count taken from other data at the
+same position. Only queries of published data may be remembered: drafts do not move the change log.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from functools import cached_property
+from typing import TypeVar
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+
+from policyhub import changelog
+
+T = TypeVar("T")
+
+# A few hundred filter combinations per position is plenty; old positions fall out first.
+MAX_ENTRIES = 2048
+
+_memory: OrderedDict[tuple, object] = OrderedDict()
+_lock = threading.Lock()
+
+AsOf = tuple[int, datetime | None]
+
+
+def newest_change(request) -> AsOf:
+    """The change log's newest position for this request, read once however many reads use it."""
+    if not hasattr(request, "_newest_change"):
+        request._newest_change = changelog.newest_change()
+    return request._newest_change
+
+
+def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf) -> T:
+    """`read(queryset)` (e.g. `QuerySet.count`, or `dict` of a `values_list`), as read before at the
+    change position `as_of` by this process, else read now and kept.
+
+    `read` must be a named function, not a lambda: its name is part of the key.
+    """
+    position, committed_at = as_of
+    if committed_at is None:
+        return read(queryset)  # nothing is logged yet: no position to tell one state from another
+    sql, params = queryset.query.sql_with_params()
+    key = (queryset.db, position, committed_at, read.__module__, read.__qualname__, sql, repr(params))
+    with _lock:
+        if key in _memory:
+            _memory.move_to_end(key)
+            return _memory[key]
+    value = read(queryset)
+    with _lock:
+        _memory[key] = value
+        while len(_memory) > MAX_ENTRIES:
+            _memory.popitem(last=False)
+    return value
+
+
+class RememberedCountPaginator(Paginator):
+    """A paginator of published data whose total is `remembered` at the request's change position."""
+
+    def __init__(self, object_list, per_page, *, as_of: AsOf, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.as_of = as_of
+
+    @cached_property
+    def count(self) -> int:
+        return remembered(self.object_list, QuerySet.count, as_of=self.as_of)
