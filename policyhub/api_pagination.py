@@ -11,6 +11,7 @@ body, `X-Change-Position` header): see `policyhub.changelog` and the sync recipe
 """
 
 from datetime import timedelta
+from functools import partial
 
 from django.core import signing
 from django.db.models import Q, QuerySet
@@ -60,6 +61,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_size(self, request):
         return _page_size(request)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # The API lists published data only: its counts are remembered at the request's change position.
+        self.django_paginator_class = partial(CappedCountPaginator, as_of=newest_change(request))
+        return super().paginate_queryset(queryset, request, view)
 
 
 class KeysetPagination(pagination.BasePagination):

@@ -12,6 +12,8 @@ from functools import cached_property
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 
+from policyhub.remembered import AsOf, remembered
+
 
 class EstimatedPage(Page):
     """A page of a result counted by estimate: another page follows when this one is full."""
@@ -22,9 +24,17 @@ class EstimatedPage(Page):
 
 
 class CappedCountPaginator(Paginator):
-    """Counts exactly up to `EXACT_UP_TO` rows, estimates above (PostgreSQL; exact elsewhere)."""
+    """Counts exactly up to `EXACT_UP_TO` rows, estimates above (PostgreSQL; exact elsewhere).
+
+    Given `as_of` (a change position, for published data only), the count is `remembered` until
+    published data changes: a filter such as codes `?coverage_status=` tests every code's criteria.
+    """
 
     EXACT_UP_TO = 10_000
+
+    def __init__(self, object_list, per_page, *args, as_of: AsOf | None = None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.as_of = as_of
 
     @cached_property
     def count_is_exact(self) -> bool:
@@ -36,14 +46,20 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def counted(self) -> tuple[int, bool]:
-        queryset = self.object_list
+        if self.as_of is None:
+            return self.capped_count(self.object_list)
+        return remembered(self.object_list, self.capped_count, as_of=self.as_of)
+
+    @classmethod
+    def capped_count(cls, queryset) -> tuple[int, bool]:
+        """The rows of `queryset` and whether that is exact."""
         connection = connections[queryset.db]
         if connection.vendor != "postgresql":
             return queryset.count(), True
-        capped = queryset.order_by()[: self.EXACT_UP_TO + 1].count()
-        if capped <= self.EXACT_UP_TO:
+        capped = queryset.order_by()[: cls.EXACT_UP_TO + 1].count()
+        if capped <= cls.EXACT_UP_TO:
             return capped, True
-        return max(self.EXACT_UP_TO + 1, planner_estimate(queryset)), False
+        return max(cls.EXACT_UP_TO + 1, planner_estimate(queryset)), False
 
     def validate_number(self, number):
         if self.count_is_exact:

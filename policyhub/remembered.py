@@ -70,8 +70,8 @@ def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf
 class RememberedCountPaginator(Paginator):
     """A paginator of published data whose total is `remembered` at the request's change position."""
 
-    def __init__(self, object_list, per_page, *, as_of: AsOf, **kwargs):
-        super().__init__(object_list, per_page, **kwargs)
+    def __init__(self, object_list, per_page, *args, as_of: AsOf, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
         self.as_of = as_of
 
     @cached_property
