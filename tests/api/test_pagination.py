@@ -66,8 +66,9 @@ def _queries(client, url, params=None) -> int:
 def test_list_queries_do_not_grow_with_the_page(api_client, dataset, django_assert_max_num_queries, basename):
     """A page of 50 rows costs no more queries than a page of 5."""
     url = list_url(basename)
-    _more_rows(basename, 5, dataset)
     api_client.get(url)  # records the token's first use, a write later requests skip
+    _more_rows(basename, 5, dataset)
+    assign_positions()  # a new change position: the page's count is read again, as on the larger page
     small = _queries(api_client, url, {"page_size": 5})
     _more_rows(basename, 50, dataset)
     assign_positions()  # what the writers' commit does (PostgreSQL); tests never commit
@@ -120,3 +121,20 @@ def test_page_numbers_walk_every_row_once(api_client, dataset):
         url = body["next"]
     assert len(seen) == len(set(seen)) == 15
     assert seen == sorted(seen)
+
+
+def test_counts_are_remembered_until_a_change_is_published(api_client, dataset):
+    """`count` of a filtered list is read once per change position (a filter such as codes
+    `?coverage_status=` tests every code's criteria), and read again once something is published."""
+    url, params = list_url("code"), {"coverage_status": "covered"}
+    first = api_client.get(url, params).json()["count"]
+    with CaptureQueriesContext(connection) as again:
+        assert api_client.get(url, params).json()["count"] == first
+    assert not [query for query in again if 'AS "__count"' in query["sql"]]
+
+    payer = PayerFactory()
+    CoverageCriterionFactory(
+        code=BillingCodeFactory(), payer=payer, policy=PolicyDocumentFactory(payer=payer), coverage_status="covered"
+    )
+    assign_positions()  # what the writer's commit does (PostgreSQL); tests never commit
+    assert api_client.get(url, params).json()["count"] == first + 1
