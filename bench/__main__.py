@@ -1,14 +1,19 @@
 """Orchestrates the benchmark: scratch databases, one process per step, a printed table.
 
 python -m bench [--databases sqlite,postgresql] [--postgres-url URL] [--shared-data DIR]
+
+Last, the import gates' own cost: the first ICD-10-CM load with and without them, interleaved.
 """
 
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -18,6 +23,8 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/policyhub_bench"
 MEMORY_BUDGET_MB = 300
 COPY_RATIO_GOAL = 3
+GATE_ROUNDS = 3
+GATE_COST_GOAL = 0.10
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -48,12 +55,12 @@ def run_step(database_url: str, step: str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def recreate_postgres(url: str, *, drop_only: bool = False) -> None:
+def recreate_postgres(url: str, *, drop_only: bool = False, template: str | None = None) -> None:
     base, name = url.rsplit("/", 1)
     with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
         if not drop_only:
-            connection.execute(f'CREATE DATABASE "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
 
 def line(label: str, result: dict) -> str:
@@ -107,6 +114,66 @@ def bench_database(name: str, url: str, shared: Path) -> dict:
     return results
 
 
+def gates_ab(name: str, fresh_database) -> dict:
+    """The first full ICD-10-CM load with the import gates and without them (issue 12: the gates may
+    cost legitimate imports at most 10 %), on a fresh migrated database each time, in interleaved rounds:
+    the machine's drift then weighs on both sides alike."""
+    times = {"icd": [], "icd-ungated": []}
+    for _ in range(GATE_ROUNDS):
+        for step, runs in times.items():
+            with fresh_database() as url:
+                runs.append(run_step(url, step))
+    medians = {
+        step: {key: statistics.median(run[key] for run in runs) for key in ("seconds", "cpu_seconds")}
+        for step, runs in times.items()
+    }
+    gated, ungated = medians["icd"], medians["icd-ungated"]
+    cost = {key: gated[key] / ungated[key] - 1 for key in gated}
+    verdict = "met" if max(cost.values()) <= GATE_COST_GOAL else "NOT met"
+    print(
+        f"  {name}, first ICD-10-CM load, medians of {GATE_ROUNDS} interleaved rounds: with the gates "
+        f"{gated['seconds']:.2f} s ({gated['cpu_seconds']:.2f} s CPU), without {ungated['seconds']:.2f} s "
+        f"({ungated['cpu_seconds']:.2f} s CPU): the gates cost {cost['seconds']:+.1%} wall, {cost['cpu_seconds']:+.1%} "
+        f"CPU (goal <= {GATE_COST_GOAL:.0%}: {verdict})"
+    )
+    return {"medians": medians, "cost": cost}
+
+
+@contextmanager
+def fresh_sqlite(template: Path):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "run.sqlite3"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+
+
+@contextmanager
+def fresh_postgres(url: str, template: str):
+    recreate_postgres(url, template=template)
+    try:
+        yield url
+    finally:
+        recreate_postgres(url, drop_only=True)
+
+
+def bench_gates(databases: list[str], postgres_url: str) -> None:
+    print("\nThe import gates' own cost (issue 12):")
+    if "sqlite" in databases:
+        with tempfile.TemporaryDirectory() as folder:
+            template = Path(folder) / "template.sqlite3"
+            run_step(f"sqlite:///{template}", "migrate")
+            gates_ab("sqlite", lambda: fresh_sqlite(template))
+    if "postgresql" in databases:
+        template_url = f"{postgres_url}_template"
+        recreate_postgres(template_url)
+        try:
+            run_step(template_url, "migrate")
+            template = template_url.rsplit("/", 1)[1]
+            gates_ab("postgresql", lambda: fresh_postgres(f"{postgres_url}_ab", template))
+        finally:
+            recreate_postgres(template_url, drop_only=True)
+
+
 def verdict_lines(import_seconds: float, copy: dict) -> dict:
     """Print the COPY floors and the import's ratio to each; the goal is judged on the last one."""
     print(line("COPY, bare temporary table", copy))
@@ -146,6 +213,7 @@ def main(argv: list[str]) -> None:
     print(f"\nHighest peak RSS: {max(peaks):.1f} MB (budget {MEMORY_BUDGET_MB} MB)")
     verdict = "no, on " + ", ".join(unchanged_wrote) if unchanged_wrote else "yes"
     print(f"Unchanged re-import wrote nothing: {verdict}")
+    bench_gates(args.databases, args.postgres_url)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,21 @@ def import_icd() -> dict:
     return summary_of(import_icd10cm())
 
 
+def import_icd_ungated() -> dict:
+    """The same load with the import gates (issue 12) taken out: what they cost is the difference.
+
+    The gates on this path: the release-order check, the mass-termination check, the turn lock
+    against a concurrent import of the same kind, and each code's format check.
+    """
+    from codes.importers import icd10cm, releases
+
+    releases.newer_releases = lambda **kwargs: set()
+    releases.mass_change_refusal = lambda run, overrides: None
+    releases.take_import_turn = lambda kind: None
+    icd10cm.check_code = lambda code, *, line: code
+    return import_icd()
+
+
 def summary_of(run) -> dict:
     """Rows handled (every outcome of every table), whether anything was written, and the counts."""
     return {
@@ -206,6 +221,7 @@ def diagnosis_lookups() -> dict:
 STEPS = {
     "migrate": migrate,
     "icd": import_icd,
+    "icd-ungated": import_icd_ungated,
     "hcpcs": import_hcpcs,
     "rvu": import_rvu,
     "copy": copy_icd,
@@ -218,9 +234,10 @@ def main(argv: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "policyhub.settings")
     django.setup()
     step, args = argv[0], argv[1:]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = STEPS[step](*args)
     result.setdefault("seconds", time.perf_counter() - started)
+    result.setdefault("cpu_seconds", time.process_time() - cpu)
     result.update(step=step, peak_rss_mb=round(peak_rss_mb(), 1))
     print(json.dumps(result))
 
