@@ -4,6 +4,7 @@ They show a code's catalogue facts together with payer coverage and gaps, which 
 `briefs`, above `codes` and `payers`.
 """
 
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
@@ -20,6 +21,7 @@ from payers.models import Payer
 from payers.selectors import open_gap_counts_by_category, payer_list, published_gaps
 from payers.views import gap_chart
 from policyhub.access import ReadAccessMixin
+from policyhub.remembered import newest_change, remembered
 from policyhub.views import FilteredListView
 
 
@@ -32,14 +34,16 @@ class OverviewView(ReadAccessMixin, TemplateView):
     template_name = "pages/overview.html"
 
     def get_context_data(self, **kwargs):
-        chart = gap_chart(open_gap_counts_by_category())
+        # Counts of published data: remembered until it changes (policyhub.remembered).
+        as_of = newest_change(self.request)
+        chart = gap_chart(open_gap_counts_by_category(as_of=as_of))
         # Counted by the worklist's own filter, so the number matches the list its link opens.
         overdue = FollowUpGapFilterSet({"overdue": True}, queryset=published_gaps()).qs
         return super().get_context_data(
-            code_count=BillingCode.objects.count(),
-            payer_count=Payer.objects.count(),
+            code_count=remembered(BillingCode.objects.all(), QuerySet.count, as_of=as_of),
+            payer_count=remembered(Payer.objects.all(), QuerySet.count, as_of=as_of),
             open_gap_count=sum(bar["count"] for bar in chart),
-            overdue_count=overdue.count(),
+            overdue_count=remembered(overdue, QuerySet.count, as_of=as_of),
             gap_chart=chart,
             recent_briefs=recently_changed_briefs(),
             **kwargs,

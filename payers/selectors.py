@@ -76,9 +76,11 @@ def tracked_payers() -> QuerySet[Payer]:
     return Payer.objects.filter(is_tracked=True).order_by("name")
 
 
-def open_gap_counts_by_category() -> list[dict]:
-    """Open gaps per category, largest first: `[{"category": "benchmark", "count": 3}, ...]`."""
-    return list(open_gaps().values("category").annotate(count=Count("pk")).order_by("-count", "category"))
+def open_gap_counts_by_category(*, as_of: AsOf) -> list[dict]:
+    """Open gaps per category, largest first: `[{"category": "benchmark", "count": 3}, ...]`,
+    remembered until published data changes after the change position `as_of`."""
+    counts = open_gaps().values("category").annotate(count=Count("pk")).order_by("-count", "category")
+    return remembered(counts, list, as_of=as_of)
 
 
 def count_per(queryset: QuerySet, link: str) -> Coalesce:

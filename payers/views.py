@@ -29,7 +29,7 @@ from payers.selectors import (
     tracked_payers,
 )
 from policyhub.access import ReadAccessMixin
-from policyhub.remembered import RememberedCountPaginator, newest_change
+from policyhub.remembered import newest_change
 from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
 
@@ -124,15 +124,11 @@ class CoverageMatrixView(FilteredListView):
         shown = Exists(self.criteria.filter(code=OuterRef("pk")))
         return BillingCode.objects.filter(shown).order_by("code", "system")
 
-    def get_paginator(self, queryset, per_page, **kwargs):
-        # Counting the codes (and payers) with a criterion in force reads every such criterion: the
-        # totals are remembered until published data changes.
-        return RememberedCountPaginator(queryset, per_page, as_of=newest_change(self.request), **kwargs)
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         codes = list(context["object_list"])
         with_criteria = Payer.objects.filter(Exists(self.criteria.filter(payer=OuterRef("pk")))).order_by("name")
+        # Its total, like the codes', is remembered until published data changes (FilteredListView).
         payer_page = self.get_paginator(with_criteria, self.payers_per_page).get_page(
             self.request.GET.get("payer_page")
         )
@@ -265,7 +261,7 @@ class GapWorklistView(FilteredListView):
             sort=self.sort,
             sorts=[(key, label) for key, (label, _) in self.SORTS.items()],
             today=timezone.localdate(),
-            gap_chart=gap_chart(open_gap_counts_by_category()),
+            gap_chart=gap_chart(open_gap_counts_by_category(as_of=newest_change(self.request))),
             **kwargs,
         )
 

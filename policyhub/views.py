@@ -10,6 +10,7 @@ from django import forms
 from django.views.generic import ListView
 
 from policyhub.access import ReadAccessMixin
+from policyhub.remembered import RememberedCountPaginator, newest_change
 
 ANY = ("", "Any")
 
@@ -37,7 +38,11 @@ def filter_fields(filterset, labels: dict[str, str], options: dict[str, list] | 
 
 
 class FilteredListView(ReadAccessMixin, ListView):
-    """A paginated list narrowed by the model's shared FilterSet, with the filter form beside it."""
+    """A paginated list narrowed by the model's shared FilterSet, with the filter form beside it.
+
+    Readers' lists show published data only, so their totals are remembered until it changes
+    (`RememberedCountPaginator`): counting every match is what grows with the data, not the page.
+    """
 
     filterset_class = None
     filter_labels: dict[str, str] = {}
@@ -51,6 +56,9 @@ class FilteredListView(ReadAccessMixin, ListView):
 
     def filter_options(self) -> dict[str, list]:
         return {}
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return RememberedCountPaginator(queryset, per_page, as_of=newest_change(self.request), **kwargs)
 
     def get_queryset(self):
         self.filterset = self.filterset_class(self.filter_data(), queryset=self.base_queryset(), request=self.request)

@@ -1,5 +1,6 @@
 """Totals that read every matching row (the coverage matrix's codes and payers, each payer's counts on
-/payers/) are remembered until published data changes (issue 15): the same answers, without the counts."""
+/payers/, the overview's figures, every reader list's total) are remembered until published data
+changes (issue 15): the same answers, without the counts."""
 
 import re
 from datetime import UTC, datetime
@@ -11,7 +12,13 @@ from django.test.utils import CaptureQueriesContext
 
 from codes.models import BillingCode
 from policyhub.remembered import remembered
-from tests.factories import BillingCodeFactory, CoverageCriterionFactory, PayerFactory, PolicyDocumentFactory
+from tests.factories import (
+    BillingCodeFactory,
+    CoverageCriterionFactory,
+    FollowUpGapFactory,
+    PayerFactory,
+    PolicyDocumentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,10 +60,28 @@ def test_payer_counts_are_remembered_until_a_change_is_published(reader_client):
     assert criteria_count(reader_client.get("/payers/").content.decode()) == "2"
     with CaptureQueriesContext(connection) as again:
         assert criteria_count(reader_client.get("/payers/").content.decode()) == "2"
-    assert len(counting_queries(again)) == 1  # the paginator's count of payers; the three per-payer counts remembered
+    assert counting_queries(again) == []  # the number of payers and the three counts per payer
 
     covered_codes(payer, 1)
     assert criteria_count(reader_client.get("/payers/").content.decode()) == "3"
+
+
+def test_overview_and_worklist_totals_are_remembered_until_a_change_is_published(reader_client):
+    FollowUpGapFactory()
+
+    def open_gaps(html: str) -> str:
+        return re.search(r"<strong>([^<]*)</strong> <span>open follow-up gaps", html).group(1)
+
+    assert open_gaps(reader_client.get("/").content.decode()) == "1"
+    assert "1 gap<" in reader_client.get("/gaps/").content.decode()
+    with CaptureQueriesContext(connection) as again:
+        assert open_gaps(reader_client.get("/").content.decode()) == "1"
+        assert "1 gap<" in reader_client.get("/gaps/").content.decode()
+    assert counting_queries(again) == []
+
+    FollowUpGapFactory()
+    assert open_gaps(reader_client.get("/").content.decode()) == "2"
+    assert "2 gaps<" in reader_client.get("/gaps/").content.decode()
 
 
 def test_a_restored_database_at_the_same_position_is_read_again():
