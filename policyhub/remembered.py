@@ -48,7 +48,8 @@ def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf
     """`read(queryset)` (e.g. `QuerySet.count`, or `dict` of a `values_list`), as read before at the
     change position `as_of` by this process, else read now and kept.
 
-    `read` must be a named function, not a lambda: its name is part of the key.
+    `read` must be a named function, not a lambda: its name is part of the key. What it returns is
+    shared by every later caller: read it, never change it.
     """
     position, committed_at = as_of
     if committed_at is None:
