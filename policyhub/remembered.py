@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
@@ -54,7 +55,10 @@ def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf
     position, committed_at = as_of
     if committed_at is None:
         return read(queryset)  # nothing is logged yet: no position to tell one state from another
-    sql, params = queryset.query.sql_with_params()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return read(queryset)  # it matches nothing (e.g. `pk__in=[]`): known without a query
     key = (queryset.db, position, committed_at, read.__module__, read.__qualname__, sql, repr(params))
     with _lock:
         if key in _memory:

@@ -95,3 +95,11 @@ def test_a_restored_database_at_the_same_position_is_read_again():
     assert remembered(codes, QuerySet.count, as_of=(7, datetime(2001, 1, 2, tzinfo=UTC))) == 1
     # Nothing logged yet: nothing to tell states apart, so never remembered.
     assert remembered(codes, QuerySet.count, as_of=(0, None)) == 1
+
+
+def test_a_list_that_matches_nothing_is_answered(reader_client):
+    """A page of no payers has no payer to count for (`payer__in=[]`): answered, not an error."""
+    PayerFactory(name="Aetna", slug="aetna")
+    response = reader_client.get("/payers/?q=no-such-payer")
+    assert response.status_code == 200
+    assert "0 payers" in response.content.decode()
