@@ -6,6 +6,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from briefs.completeness import completeness, completeness_report
@@ -26,6 +28,7 @@ from tests.factories import (
     PlaceOfServiceFactory,
     PolicyDocumentFactory,
 )
+from tests.pages.pagetext import table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +257,21 @@ class TestCompleteness:
         assert "<li>Diagnosis coding</li>" in page
         listing = staff_client.get(reverse("admin:codes_billingcode_changelist")).content.decode()
         assert "55%" in listing
+
+    def test_admin_list_scores_its_page_and_sorts_by_score(self, demo, staff_client):
+        """The score is read for the page's codes (not planned for the whole catalogue), and the list
+        still sorts by it."""
+        url = reverse("admin:codes_billingcode_changelist")
+        with CaptureQueriesContext(connection) as page:
+            listing = staff_client.get(url)
+        scored = [query["sql"] for query in page if "payers_documentationrequirement" in query["sql"]]
+        assert len(scored) == 1
+        assert '"codes_billingcode"."id" IN (' in scored[0]
+        by_code = {row[1]: row[-1] for row in table_rows(listing.content, "result_list")[1:]}
+        assert by_code["93590"] == "55%"
+
+        for order in ("9", "-9"):  # the ninth column after the action checkbox: complete
+            rows = table_rows(staff_client.get(url, {"o": order}).content, "result_list")[1:]
+            scores = [int(row[-1].rstrip("%")) for row in rows]
+            assert scores == sorted(scores, reverse=order.startswith("-"))
+            assert {row[1]: row[-1] for row in rows} == by_code
