@@ -45,13 +45,13 @@ from policyhub.filtersets import (
 )
 
 
-# A dict, not a type: drf-spectacular cannot follow `payer__slug` plus `to_field_name` by itself.
+# A dict, not a type: drf-spectacular cannot follow a foreign key plus `to_field_name` by itself.
 @extend_schema_field({"type": "string", "description": "Payer slug; repeat for several."})
 class PayerFilter(django_filters.ModelMultipleChoiceFilter):
     """A payer by slug (repeatable): `?payer=aetna&payer=medicare`."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("field_name", "payer__slug")
+        kwargs.setdefault("field_name", "payer")
         kwargs.setdefault("to_field_name", "slug")
         kwargs.setdefault("queryset", Payer.objects.all())
         kwargs.setdefault("help_text", "Payer slug; repeat for several.")
@@ -60,7 +60,7 @@ class PayerFilter(django_filters.ModelMultipleChoiceFilter):
     def get_filter_predicate(self, payer):
         # The form has read the payer already: filter on its key, not on a join to its slug, so the
         # database can read one payer's rows from an index on (code, payer) in code order.
-        return {"payer": payer}
+        return {self.field_name: payer}
 
 
 class CodeCoverageFilterSet(BillingCodeFilterSet):

@@ -9,10 +9,10 @@ of being checked against that estimate (a page is empty: 404).
 import json
 from functools import cached_property
 
-from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger
 from django.db import connections
 
-from policyhub.remembered import AsOf, remembered
+from policyhub.remembered import RememberedCountPaginator, remembered
 
 
 class EstimatedPage(Page):
@@ -23,7 +23,7 @@ class EstimatedPage(Page):
         return len(self.object_list) == self.paginator.per_page
 
 
-class CappedCountPaginator(Paginator):
+class CappedCountPaginator(RememberedCountPaginator):
     """Counts exactly up to `EXACT_UP_TO` rows, estimates above (PostgreSQL; exact elsewhere).
 
     Given `as_of` (a change position, for published data only), the count is `remembered` until
@@ -31,10 +31,6 @@ class CappedCountPaginator(Paginator):
     """
 
     EXACT_UP_TO = 10_000
-
-    def __init__(self, object_list, per_page, *args, as_of: AsOf | None = None, **kwargs):
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self.as_of = as_of
 
     @cached_property
     def count_is_exact(self) -> bool:
@@ -46,8 +42,6 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def counted(self) -> tuple[int, bool]:
-        if self.as_of is None:
-            return self.capped_count(self.object_list)
         return remembered(self.object_list, self.capped_count, as_of=self.as_of)
 
     @classmethod

@@ -45,13 +45,16 @@ def newest_change(request) -> AsOf:
     return request._newest_change
 
 
-def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf) -> T:
+def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf | None) -> T:
     """`read(queryset)` (e.g. `QuerySet.count`, or `dict` of a `values_list`), as read before at the
-    change position `as_of` by this process, else read now and kept.
+    change position `as_of` by this process, else read now and kept. Without a position (`None`:
+    the caller's rows include drafts), it is read every time.
 
     `read` must be a named function, not a lambda: its name is part of the key. What it returns is
     shared by every later caller: read it, never change it.
     """
+    if as_of is None:
+        return read(queryset)
     position, committed_at = as_of
     if committed_at is None:
         return read(queryset)  # nothing is logged yet: no position to tell one state from another
@@ -73,9 +76,10 @@ def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf
 
 
 class RememberedCountPaginator(Paginator):
-    """A paginator of published data whose total is `remembered` at the request's change position."""
+    """A paginator whose total is `remembered` at the change position `as_of` (published data only;
+    without a position it counts every time)."""
 
-    def __init__(self, object_list, per_page, *args, as_of: AsOf, **kwargs):
+    def __init__(self, object_list, per_page, *args, as_of: AsOf | None = None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.as_of = as_of
 
