@@ -162,33 +162,41 @@ def _time_floor(payer_id: int, code_ids: list[int], codes: list[str], runs: int)
     """The same look-ups as one order-sign call, as hand-written SQL through the raw cursor."""
     from django.db import connection
 
-    from briefs.models import CdsClient, PayerIdentifier
-    from codes.models import BillingCode, CodeRelationship, SiteOfService
-    from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap
-
-    t = {m.__name__: m._meta.db_table for m in (CdsClient, PayerIdentifier, BillingCode, CodeRelationship)}
-    t |= {m.__name__: m._meta.db_table for m in (SiteOfService, CoverageCriterion, DocumentationRequirement)}
-    t["FollowUpGap"] = FollowUpGap._meta.db_table
-    t["through"] = CoverageCriterion.diagnosis_codes.through._meta.db_table
     ids = ",".join(str(pk) for pk in code_ids)
     quoted = ",".join(f"'{code}'" for code in codes)  # codes read from the database, not user input
+    policy = (
+        "pd.id, pd.number, pd.document_version, pd.title, pd.url, pd.document_type, pd.original_effective_date, "
+        "pd.effective_date, pd.retirement_date"
+    )
+    # The columns and joins the service reads (briefs.coverage_facts and the client and payer look-ups).
     statements = [
-        f"SELECT id, jwks FROM {t['CdsClient']} WHERE issuer = '{BENCH_ISSUER}' AND is_active",
-        f"SELECT payer_id FROM {t['PayerIdentifier']} WHERE value = '{BENCH_PAYER_ID[1]}'",
-        f"SELECT id, code, is_add_on FROM {t['BillingCode']} WHERE code IN ({quoted})",
-        f"SELECT from_code_id, to_code_id FROM {t['CodeRelationship']} WHERE from_code_id IN ({ids}) "
-        "AND state = 'published'",
-        f"SELECT id, code_id, coverage_status, prior_auth, effective_start, effective_end, policy_id "
-        f"FROM {t['CoverageCriterion']} WHERE code_id IN ({ids}) AND payer_id = {payer_id} "
-        "AND state = 'published' AND revision_of_id IS NULL",
-        f"SELECT coveragecriterion_id, diagnosiscode_id FROM {t['through']} WHERE coveragecriterion_id IN "
-        f"(SELECT id FROM {t['CoverageCriterion']} WHERE code_id IN ({ids}) AND payer_id = {payer_id})",
-        f"SELECT id, code_id, kind, purpose FROM {t['DocumentationRequirement']} WHERE code_id IN ({ids}) "
-        f"AND (payer_id = {payer_id} OR payer_id IS NULL) AND state = 'published' AND revision_of_id IS NULL",
-        f"SELECT id, code_id, category FROM {t['FollowUpGap']} WHERE code_id IN ({ids}) "
-        f"AND (payer_id = {payer_id} OR payer_id IS NULL) AND status IN ('open', 'in_progress')",
-        f"SELECT code_id, place_of_service_id FROM {t['SiteOfService']} WHERE code_id IN ({ids}) "
-        "AND state = 'published'",
+        f"SELECT * FROM briefs_cdsclient WHERE issuer = '{BENCH_ISSUER}' AND is_active",
+        "SELECT i.*, y.* FROM briefs_payeridentifier i JOIN payers_payer y ON y.id = i.payer_id "
+        f"WHERE i.value = '{BENCH_PAYER_ID[1]}'",
+        "SELECT id, system, code, short_descriptor, is_add_on, effective_date, termination_date "
+        f"FROM codes_billingcode WHERE code IN ({quoted})",
+        "SELECT r.from_code_id, r.to_code_id, b.code FROM codes_coderelationship r "
+        f"JOIN codes_billingcode b ON b.id = r.to_code_id WHERE r.from_code_id IN ({ids}) "
+        "AND r.kind = 'add_on_to' AND r.state = 'published'",
+        "SELECT c.id, c.version, c.code_id, c.payer_id, c.coverage_status, c.prior_auth, c.prior_auth_delegate, "
+        f"c.criteria, c.limitations, c.effective_start, c.effective_end, c.last_verified, {policy} "
+        "FROM payers_coveragecriterion c LEFT JOIN payers_policydocument pd ON pd.id = c.policy_id "
+        f"WHERE c.code_id IN ({ids}) AND c.payer_id = {payer_id} AND c.state = 'published' "
+        "AND c.revision_of_id IS NULL",
+        "SELECT l.coveragecriterion_id, d.code FROM payers_coveragecriterion_diagnosis_codes l "
+        "JOIN codes_diagnosiscode d ON d.id = l.diagnosiscode_id WHERE l.coveragecriterion_id IN "
+        f"(SELECT id FROM payers_coveragecriterion WHERE code_id IN ({ids}) AND payer_id = {payer_id} "
+        "AND state = 'published' AND revision_of_id IS NULL) ORDER BY d.code",
+        "SELECT dr.id, dr.version, dr.code_id, dr.payer_id, dr.kind, dr.text, dr.level, dr.purpose, "
+        f"{policy} FROM payers_documentationrequirement dr "
+        f"LEFT JOIN payers_policydocument pd ON pd.id = dr.policy_id WHERE dr.code_id IN ({ids}) "
+        f"AND (dr.payer_id = {payer_id} OR dr.payer_id IS NULL) AND dr.state = 'published' "
+        "AND dr.revision_of_id IS NULL ORDER BY dr.code_id, dr.kind, dr.id",
+        "SELECT id, code_id, payer_id, category, description, status, priority, due_date FROM payers_followupgap "
+        f"WHERE code_id IN ({ids}) AND (payer_id = {payer_id} OR payer_id IS NULL) "
+        "AND status IN ('open', 'in_progress') AND state = 'published' ORDER BY priority, id",
+        "SELECT s.code_id, p.code FROM codes_siteofservice s JOIN codes_placeofservice p "
+        f"ON p.id = s.place_of_service_id WHERE s.code_id IN ({ids}) AND s.is_typical AND s.state = 'published'",
     ]
     times = []
     with connection.cursor() as cursor:

@@ -13,8 +13,8 @@ from datetime import date
 
 from django.utils import timezone
 
-from briefs.coverage_facts import CoverageInputError, CoverageQuestion, OrderItem
-from briefs.models import PayerIdentifier
+from briefs.coverage_facts import IDENTIFIER, PAYER, CoverageInputError, CoverageQuestion, OrderItem
+from briefs.coverage_sql import fetch_models, placeholders
 from codes.choices import CodeSystem
 from codes.models import DiagnosisCode
 from payers.models import Payer
@@ -208,11 +208,18 @@ def _prefetched_resources(prefetch: dict) -> list:
 def _payer(identifiers: list[tuple[str, str]]) -> Payer | None:
     if not identifiers:
         return None
-    mappings = PayerIdentifier.objects.filter(value__in={value for _, value in identifiers}).select_related("payer")
+    values = {value for _, value in identifiers}
+    mappings = fetch_models(
+        IDENTIFIER,
+        f"{IDENTIFIER.col('value')} IN ({placeholders(values)})",
+        [*values],
+        join=PAYER,
+        on=f"{PAYER.col('id')} = {IDENTIFIER.col('payer')}",
+    )
     for system, value in identifiers:
-        for mapping in mappings:
+        for mapping, payer in mappings:
             if mapping.value == value and mapping.system in ("", system):
-                return mapping.payer
+                return payer
     return None
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from briefs.coverage_sql import Columns, fetch, fetch_models, placeholders
+from briefs.models import PayerIdentifier
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeRelationship, DiagnosisCode, Modifier, PlaceOfService, SiteOfService
 from payers.choices import OPEN_GAP_STATUSES
@@ -19,6 +20,7 @@ from policyhub.choices import WorkflowState
 
 # The columns each look-up reads: what the decision and the answer's citations use.
 PAYER = Columns.of(Payer, "y", {"name", "slug"})
+IDENTIFIER = Columns.of(PayerIdentifier, "pi", {"payer", "system", "value"})  # a CDS client's payer ids
 CODE = Columns.of(
     BillingCode, "b", {"system", "code", "short_descriptor", "is_add_on", "effective_date", "termination_date"}
 )

@@ -8,6 +8,7 @@ reads `criterion.get_coverage_status_display()` and friends as usual. Works on S
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db import connection, models
 
@@ -43,10 +44,20 @@ class Columns:
     def col(self, name: str) -> str:
         return f"{self.alias}.{quote(self.model._meta.get_field(name).column)}"
 
+    @cached_property
+    def _decoded(self) -> bool:
+        return any(hasattr(f, "from_db_value") for f in self.fields)
+
     def build(self, values):
         """A model instance from this slice of a row; None when its key is NULL (an empty LEFT JOIN)."""
         if values[0] is None and self.fields[0].primary_key:
             return None
+        if self._decoded:
+            # JSON columns arrive as text on both databases: the field decodes them, as the ORM's would.
+            values = [
+                f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+                for f, v in zip(self.fields, values, strict=True)
+            ]
         return self.model.from_db(connection.alias, [f.attname for f in self.fields], values)
 
     def __len__(self):

@@ -30,23 +30,31 @@ def code_brief_queryset() -> QuerySet[BillingCode]:
     plus the catalogue's `modifier_guidance`, `sites_of_service`, `relationships_from/_to`,
     `code_diagnoses`.
     """
+    # Each row's `code` is the brief's own code: the prefetch sets it on the rows, so they do not
+    # join and load the code again (50 criteria of a code meant 50 more copies of it).
     return BillingCode.objects.prefetch_related(
         *catalogue_prefetches(),
         Prefetch(
             "coverage_criteria",
-            queryset=published_coverage().order_by("payer__name", "-effective_start"),
+            queryset=_without_code(published_coverage()).order_by("payer__name", "-effective_start"),
             to_attr="coverage",
         ),
         Prefetch(
             "documentation_requirements",
-            queryset=published_documentation().order_by("payer__name", "kind"),
+            queryset=_without_code(published_documentation()).order_by("payer__name", "kind"),
             to_attr="documentation",
         ),
         Prefetch(
             "benchmarks", queryset=Benchmark.objects.published().select_related("payer"), to_attr="benchmark_rows"
         ),
-        Prefetch("gaps", queryset=open_gaps().order_by(*GAP_ORDER), to_attr="open_gaps"),
+        Prefetch("gaps", queryset=_without_code(open_gaps()).order_by(*GAP_ORDER), to_attr="open_gaps"),
     )
+
+
+def _without_code(rows: QuerySet) -> QuerySet:
+    """`rows` with the same related rows selected, except their billing code."""
+    related = [name for name in rows.query.select_related if name != "code"]
+    return rows.select_related(None).select_related(*related)
 
 
 def code_brief(code: str) -> BillingCode | None:

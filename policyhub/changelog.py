@@ -28,7 +28,7 @@ from functools import partial
 
 from django.apps import apps
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, F, Lookup, Q, Value, When
+from django.db.models import Case, CharField, Exists, F, Lookup, Q, Value, When
 from django.db.models.functions import Cast, Now
 from django.db.models.signals import m2m_changed
 from django.dispatch import Signal
@@ -348,11 +348,17 @@ def assign_positions() -> None:
 def newest_change() -> tuple[int, datetime | None]:
     """The newest position and when it committed: every change at or below it is visible to reads
     from now on, and every later change gets a higher position."""
-    assign_positions()
-    newest = (
-        ChangeLogEntry.objects.filter(position__isnull=False)
-        .order_by("-position")
-        .values_list("position", "positioned_at")
-        .first()
+    # One statement on every read: the newest position, and whether committed entries wait for
+    # theirs (only then are they numbered, and the newest read again). SQLite numbers as it writes.
+    waiting = (
+        Value(False) if connection.vendor == "sqlite" else Exists(ChangeLogEntry.objects.filter(position__isnull=True))
     )
-    return newest or (0, None)
+    newest = _newest().annotate(waiting=waiting).values_list("position", "positioned_at", "waiting").first()
+    if newest is None or newest[2]:
+        assign_positions()
+        newest = _newest().values_list("position", "positioned_at").first()
+    return newest[:2] if newest else (0, None)
+
+
+def _newest() -> models.QuerySet:
+    return ChangeLogEntry.objects.filter(position__isnull=False).order_by("-position")

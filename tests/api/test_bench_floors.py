@@ -58,3 +58,26 @@ def test_floors_return_the_api_rows_in_its_order(api_client, dataset, settings, 
     expected = keys(api_client.get(api).json())
     assert expected
     assert keys(api_client.get(floor).json()) == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the floors' SQL is PostgreSQL's")
+def test_code_detail_floor_fetches_every_section_of_the_brief(api_client, dataset, settings):
+    settings.ROOT_URLCONF = "bench.reads.urls"
+    api = api_client.get("/api/v1/codes/93590/").json()
+    floor = api_client.get("/bench/floor/code-detail/?code=93590").json()
+
+    identity = {
+        "sites_of_service": lambda row: row["place_of_service"]["code"],
+        "modifier_guidance": lambda row: row["modifier"],
+        "related_codes": lambda row: (row["direction"], row["kind"], row["code"]["code"]),
+        "diagnosis_codes": lambda row: row["code"],
+        "coverage": lambda row: (row["id"], row["payer"]["slug"], [d["code"] for d in row["diagnosis_codes"]]),
+        "documentation_requirements": lambda row: (row["id"], row["policy"] and row["policy"]["id"]),
+        "benchmarks": lambda row: row["id"],
+        "open_gaps": lambda row: (row["id"], row["payer"] and row["payer"]["slug"]),
+    }
+    assert set(api) <= set(floor)
+    assert floor["brief"]["title"] == api["brief"]["title"]
+    for section, key in identity.items():
+        assert api[section], section  # the demo's 93590 has every section
+        assert sorted(map(repr, map(key, floor[section]))) == sorted(map(repr, map(key, api[section]))), section
