@@ -211,7 +211,9 @@ def _payer(identifiers: list[tuple[str, str]]) -> Payer | None:
     values = {value for _, value in identifiers}
     mappings = fetch_models(
         IDENTIFIER,
-        f"{IDENTIFIER.col('value')} IN ({placeholders(values)})",
+        # The admin's order (payer name, system, value): which mapping wins stays as it was.
+        f"{IDENTIFIER.col('value')} IN ({placeholders(values)}) "
+        f"ORDER BY {PAYER.col('name')}, {IDENTIFIER.col('system')}, {IDENTIFIER.col('value')}",
         [*values],
         join=PAYER,
         on=f"{PAYER.col('id')} = {IDENTIFIER.col('payer')}",
