@@ -16,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from policyhub.api_conditional import ConditionalMixin
 from policyhub.api_pagination import MAX_PAGE_SIZE, PAGE_SIZE, PageOrCursorPagination
+from policyhub.representations import Links, ValuesPage
 
 __all__ = ["MAX_PAGE_SIZE", "PAGE_SIZE", "ConditionalMixin", "PageOrCursorPagination", "ReadOnlyViewSet"]
 
@@ -148,6 +149,14 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = "[^/]+"
     lookup_value_pattern = "[0-9]{1,18}"
     ordering_fields: tuple[str, ...] = ()
+    # Set where a list reads its page with values() rather than model instances (payers/api/fast.py).
+    values_page: ValuesPage | None = None
+
+    def list_page(self, queryset):
+        if self.values_page is None:
+            return super().list_page(queryset)
+        rows = self.paginate_queryset(queryset.values(*self.values_page.columns))
+        return self.get_paginated_response(self.values_page.represent(rows, Links(self.request)))
 
     def retrieve(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset()).filter(**{self.lookup_field: self.get_lookup_value()})

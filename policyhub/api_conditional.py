@@ -30,18 +30,27 @@ class ConditionalMixin:
     """
 
     def list(self, request, *args, **kwargs):
-        self.check_parameters(request)
-        respond = super().list
-        return self.conditional(request, lambda: respond(request, *args, **kwargs))
+        queryset = self.check_parameters(request)
+        return self.conditional(request, lambda: self.list_page(queryset))
 
-    def check_parameters(self, request) -> None:
-        """Raise the 400 that the full response would give: filters, ordering, page size, cursor."""
-        self.filter_queryset(self.get_queryset())
+    def list_page(self, queryset) -> Response:
+        """`ListModelMixin.list` on the queryset `check_parameters` filtered: the FilterSet (form,
+        validation, deep-copied filters) is built once per request, not once to check and again to answer."""
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return Response(self.get_serializer(queryset, many=True).data)
+
+    def check_parameters(self, request):
+        """Raise the 400 that the full response would give: filters, ordering, page size, cursor.
+        Returns the filtered queryset the full response reads."""
+        queryset = self.filter_queryset(self.get_queryset())
         paginator = self.paginator
         if paginator is not None and hasattr(paginator, "cursor"):
             paginator.cursor.request = request
             paginator.cursor.ordering = tuple(getattr(self, "cursor_ordering", ("pk",)))
             paginator.cursor.decode(request.query_params.get("cursor", ""))
+        return queryset
 
     def conditional(self, request, respond: Callable[[], Response]) -> Response:
         position, last_modified = newest_change(request)

@@ -87,7 +87,10 @@ class KeysetPagination(pagination.BasePagination):
         rows = list(queryset.order_by(*self.ordering)[: self.page_size + 1])
         self.has_next = len(rows) > self.page_size
         rows = rows[: self.page_size]
-        self.last_key = [getattr(rows[-1], name.lstrip("-")) for name in self.ordering] if rows else None
+        last = rows[-1] if rows else None
+        # Rows are model instances, or dicts where a view reads its page with values().
+        read = last.__getitem__ if isinstance(last, dict) else partial(getattr, last)
+        self.last_key = [read(name.lstrip("-")) for name in self.ordering] if rows else None
         return rows
 
     def after(self, model, key: list) -> Q:

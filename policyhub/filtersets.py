@@ -26,6 +26,23 @@ class BaseFilterSet(django_filters.FilterSet):
             if filter_.distinct and not filter_.method and not crosses_to_many(self._meta.model, filter_.field_name):
                 filter_.distinct = False
 
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # A multiple-choice filter left out of the query string cleans to an empty queryset, which
+        # django-filter then tests with `if not value`: compiled and "run" on every request, for a
+        # filter that changes nothing. Skipped here, as `MultipleChoiceFilter.filter` would return
+        # the queryset unchanged; a filter with its own `method` still gets its call.
+        for name, value in self.form.cleaned_data.items():
+            filter_ = self.filters[name]
+            if (
+                isinstance(value, QuerySet)
+                and value.query.is_empty()
+                and isinstance(filter_, django_filters.MultipleChoiceFilter)
+                and not filter_.method
+            ):
+                continue
+            queryset = filter_.filter(queryset, value)
+        return queryset
+
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         return self.search(queryset, value) if value else queryset

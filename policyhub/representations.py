@@ -4,6 +4,9 @@ dates and times formatted by DRF's own fields (so the output stays identical to 
 Used where DRF's per-field cost dominates a hot list (payers/api/fast.py, the codes list).
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -31,6 +34,15 @@ class Links:
             before, _, after = url.rpartition(_MARK)
             self.prefixes[view_name] = before, after
         return f"{before}{key}{after}"
+
+
+@dataclass(frozen=True)
+class ValuesPage:
+    """How a list reads its page as plain rows (`values(*columns)`) instead of model instances, and
+    the function that turns those rows into the serializer's output (`ReadOnlyViewSet.values_page`)."""
+
+    columns: tuple[str, ...]
+    represent: Callable[[list[dict], Links], list[dict]]
 
 
 def links_of(serializer) -> Links:

@@ -58,9 +58,14 @@ class DiagnosisCode(CuratedModel):
     def normalise(code: str) -> str:
         return code.replace(".", "").strip().upper()
 
+    @staticmethod
+    def dotted(code: str) -> str:
+        """'T82857A' as printed in the code set: 'T82.857A' (a dot after the category)."""
+        return f"{code[:3]}.{code[3:]}" if len(code) > 3 else code
+
     @property
     def display_code(self):
-        return f"{self.code[:3]}.{self.code[3:]}" if len(self.code) > 3 else self.code
+        return self.dotted(self.code)
 
     def clean_fields(self, exclude=None):
         # Normalise before the length check: 'T82.857A' typed with its dot is eight characters.

@@ -8,8 +8,146 @@ per request, dates and times formatted by the same DRF fields the serializers de
 serializer stays the schema and the reference.
 """
 
+from codes.models import DiagnosisCode
 from payers.choices import CRD_COVERED, CRD_PA_NEEDED
-from policyhub.representations import Links, date_text, time_text
+from payers.models import CoverageCriterion
+from policyhub.representations import Links, ValuesPage, date_text, time_text
+
+# The API's criteria and documentation-requirement lists read a page with `values()`, not as model
+# instances: a page of 100 criteria would build some 500 instances (criteria, codes, payers,
+# policies, diagnoses), which cost more than the SQL itself (docs/bench.md). The `*_from_values()`
+# functions turn those plain rows into exactly what `criterion()` and `requirement()` make of
+# instances; tests/api/test_fast_representations.py holds both equal to the serializer.
+CODE_SUMMARY = ("code__code", "code__system", "code__short_descriptor")
+PAYER_SUMMARY = ("payer__slug", "payer__name", "payer__kind")
+POLICY_FIELDS = (
+    "document_type",
+    "number",
+    "document_version",
+    "title",
+    "url",
+    "effective_date",
+    "last_reviewed",
+    "next_review",
+)
+POLICY_SUMMARY = ("policy", *(f"policy__{field}" for field in POLICY_FIELDS))
+CRITERION_VALUES = (
+    "id",
+    "coverage_status",
+    "prior_auth",
+    "prior_auth_delegate",
+    "criteria",
+    "limitations",
+    "effective_start",
+    "effective_end",
+    "last_verified",
+    "reviewed_at",
+    "updated_at",
+    *CODE_SUMMARY,
+    *PAYER_SUMMARY,
+    *POLICY_SUMMARY,
+)
+REQUIREMENT_VALUES = (
+    "id",
+    "kind",
+    "text",
+    "level",
+    "purpose",
+    "updated_at",
+    *CODE_SUMMARY,
+    *PAYER_SUMMARY,
+    *POLICY_SUMMARY,
+)
+
+
+def criteria_from_values(rows: list[dict], link: Links) -> list[dict]:
+    """`criterion()`'s output for rows read with `values(*CRITERION_VALUES)`; one query for their diagnoses."""
+    through = CoverageCriterion.diagnosis_codes.through
+    diagnoses: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    links = (
+        through.objects.filter(coveragecriterion_id__in=list(diagnoses))
+        # The prefetch's order: DiagnosisCode.Meta.ordering.
+        .order_by("diagnosiscode__code")
+        .values_list(
+            "coveragecriterion_id", "diagnosiscode__code", "diagnosiscode__description", "diagnosiscode__is_billable"
+        )
+    )
+    for criterion_id, code, description, is_billable in links:
+        diagnoses[criterion_id].append(_diagnosis(code, description, is_billable, link))
+    return [
+        {
+            "id": row["id"],
+            "url": link("api:coverage-criterion-detail", row["id"]),
+            "code": _code_of(row, link),
+            "payer": _payer_of(row, link),
+            **_criterion_facts(row),
+            "diagnosis_codes": diagnoses[row["id"]],
+            "policy": _policy_of(row, link),
+            **_criterion_dates(row),
+        }
+        for row in rows
+    ]
+
+
+def requirements_from_values(rows: list[dict], link: Links) -> list[dict]:
+    """`requirement()`'s output for rows read with `values(*REQUIREMENT_VALUES)`."""
+    return [
+        {
+            "id": row["id"],
+            "url": link("api:documentation-requirement-detail", row["id"]),
+            "code": _code_of(row, link),
+            "payer": _payer_of(row, link),
+            "kind": row["kind"],
+            "text": row["text"],
+            "level": row["level"],
+            "purpose": row["purpose"],
+            "policy": _policy_of(row, link),
+            "updated_at": time_text(row["updated_at"]),
+        }
+        for row in rows
+    ]
+
+
+CRITERIA_PAGE = ValuesPage(CRITERION_VALUES, criteria_from_values)
+REQUIREMENTS_PAGE = ValuesPage(REQUIREMENT_VALUES, requirements_from_values)
+
+
+def _code_of(row: dict, link: Links) -> dict | None:
+    code = row["code__code"]
+    return None if code is None else _code(code, row["code__system"], row["code__short_descriptor"], link)
+
+
+def _payer_of(row: dict, link: Links) -> dict | None:
+    slug = row["payer__slug"]
+    return None if slug is None else _payer(slug, row["payer__name"], row["payer__kind"], link)
+
+
+def _policy_of(row: dict, link: Links) -> dict | None:
+    key = row["policy"]
+    return None if key is None else _policy(key, [row[f"policy__{field}"] for field in POLICY_FIELDS], link)
+
+
+def _criterion_facts(row: dict) -> dict:
+    status, prior_auth = row["coverage_status"], row["prior_auth"]
+    return {
+        "coverage_status": status,
+        "crd_covered": CRD_COVERED[status],
+        "prior_auth": prior_auth,
+        "crd_pa_needed": CRD_PA_NEEDED[prior_auth],
+        "prior_auth_delegate": row["prior_auth_delegate"],
+        "criteria": row["criteria"],
+        "limitations": row["limitations"],
+    }
+
+
+def _criterion_dates(row: dict) -> dict:
+    return {
+        "effective_start": date_text(row["effective_start"]),
+        "effective_end": date_text(row["effective_end"]),
+        "last_verified": date_text(row["last_verified"]),
+        "published_at": time_text(row["reviewed_at"]),
+        "updated_at": time_text(row["updated_at"]),
+    }
 
 
 def _head(row, view_name: str, link: Links, with_code: bool) -> dict:
@@ -23,34 +161,32 @@ def _head(row, view_name: str, link: Links, with_code: bool) -> dict:
 def criterion(row, link: Links, *, with_code: bool = True) -> dict:
     """`CoverageCriterionSerializer`'s output for a criterion with code, payer, policy and
     diagnosis codes selected or prefetched; `with_code=False`: `BriefCoverageSerializer`'s."""
-    head = _head(row, "api:coverage-criterion-detail", link, with_code)
+    values = {
+        field: getattr(row, field)
+        for field in (
+            "coverage_status",
+            "prior_auth",
+            "prior_auth_delegate",
+            "criteria",
+            "limitations",
+            "effective_start",
+            "effective_end",
+            "last_verified",
+            "reviewed_at",
+            "updated_at",
+        )
+    }
     policy = row.policy
     return {
-        **head,
+        **_head(row, "api:coverage-criterion-detail", link, with_code),
         "payer": payer_summary(row.payer, link),
-        "coverage_status": row.coverage_status,
-        "crd_covered": CRD_COVERED[row.coverage_status],
-        "prior_auth": row.prior_auth,
-        "crd_pa_needed": CRD_PA_NEEDED[row.prior_auth],
-        "prior_auth_delegate": row.prior_auth_delegate,
-        "criteria": row.criteria,
-        "limitations": row.limitations,
+        **_criterion_facts(values),
         "diagnosis_codes": [
-            {
-                "url": link("api:diagnosis-code-detail", diagnosis.code),
-                "code": diagnosis.code,
-                "display_code": diagnosis.display_code,
-                "description": diagnosis.description,
-                "is_billable": diagnosis.is_billable,
-            }
+            _diagnosis(diagnosis.code, diagnosis.description, diagnosis.is_billable, link)
             for diagnosis in row.diagnosis_codes.all()
         ],
         "policy": None if policy is None else policy_summary(policy, link),
-        "effective_start": date_text(row.effective_start),
-        "effective_end": date_text(row.effective_end),
-        "last_verified": date_text(row.last_verified),
-        "published_at": time_text(row.reviewed_at),
-        "updated_at": time_text(row.updated_at),
+        **_criterion_dates(values),
     }
 
 
@@ -91,28 +227,47 @@ def gap(row, link: Links, *, with_code: bool = True) -> dict:
 
 
 def code_summary(code, link: Links) -> dict:
-    return {
-        "url": link("api:code-detail", code.code),
-        "code": code.code,
-        "system": code.system,
-        "short_descriptor": code.short_descriptor,
-    }
+    return _code(code.code, code.system, code.short_descriptor, link)
 
 
 def payer_summary(payer, link: Links) -> dict:
-    return {"url": link("api:payer-detail", payer.slug), "slug": payer.slug, "name": payer.name, "kind": payer.kind}
+    return _payer(payer.slug, payer.name, payer.kind, link)
 
 
 def policy_summary(policy, link: Links) -> dict:
+    return _policy(policy.id, [getattr(policy, field) for field in POLICY_FIELDS], link)
+
+
+def _code(code: str, system: str, short_descriptor: str, link: Links) -> dict:
+    return {"url": link("api:code-detail", code), "code": code, "system": system, "short_descriptor": short_descriptor}
+
+
+def _payer(slug: str, name: str, kind: str, link: Links) -> dict:
+    return {"url": link("api:payer-detail", slug), "slug": slug, "name": name, "kind": kind}
+
+
+def _policy(key: int, fields: list, link: Links) -> dict:
+    """A policy summary from its key and its POLICY_FIELDS values, in that order."""
+    document_type, number, document_version, title, url, effective_date, last_reviewed, next_review = fields
     return {
-        "id": policy.id,
-        "url": link("api:payer-policy-detail", policy.id),
-        "document_type": policy.document_type,
-        "number": policy.number,
-        "document_version": policy.document_version,
-        "title": policy.title,
-        "document_url": policy.url,
-        "effective_date": date_text(policy.effective_date),
-        "last_reviewed": date_text(policy.last_reviewed),
-        "next_review": date_text(policy.next_review),
+        "id": key,
+        "url": link("api:payer-policy-detail", key),
+        "document_type": document_type,
+        "number": number,
+        "document_version": document_version,
+        "title": title,
+        "document_url": url,
+        "effective_date": date_text(effective_date),
+        "last_reviewed": date_text(last_reviewed),
+        "next_review": date_text(next_review),
+    }
+
+
+def _diagnosis(code: str, description: str, is_billable: bool, link: Links) -> dict:
+    return {
+        "url": link("api:diagnosis-code-detail", code),
+        "code": code,
+        "display_code": DiagnosisCode.dotted(code),
+        "description": description,
+        "is_billable": is_billable,
     }

@@ -4,6 +4,7 @@ Every resource reads through the selectors the pages use and filters with the sa
 the API and the pages agree; only published content is ever returned.
 """
 
+from payers.api import fast
 from payers.api.serializers import (
     BenchmarkSerializer,
     CoverageCriterionSerializer,
@@ -70,6 +71,7 @@ class CoverageCriterionViewSet(ReadOnlyViewSet):
         "force on that date."
     )
     serializer_class = CoverageCriterionSerializer
+    values_page = fast.CRITERIA_PAGE
     filterset_class = CoverageCriterionFilterSet
     ordering = ("code__code", "payer__name", "-effective_start", "id")
     ordering_fields = ("effective_start", "effective_end", "last_verified", "updated_at")
@@ -84,6 +86,7 @@ class DocumentationRequirementViewSet(ReadOnlyViewSet):
     schema_tag = "coverage"
     list_description = "Published requirements. `payer` also keeps the requirements that apply to every payer."
     serializer_class = DocumentationRequirementSerializer
+    values_page = fast.REQUIREMENTS_PAGE
     filterset_class = DocumentationRequirementFilterSet
     ordering = ("code__code", "payer__name", "kind", "id")
     ordering_fields = ("kind", "updated_at")

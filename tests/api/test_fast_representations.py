@@ -9,13 +9,20 @@ from briefs.api.serializers import BriefCoverageSerializer, BriefDocumentationSe
 from codes.api.serializers import BillingCodeSerializer
 from codes.models import BillingCode
 from codes.selectors import published_brief_prefetch
+from payers.api import fast
 from payers.api.serializers import (
     CoverageCriterionSerializer,
     DocumentationRequirementSerializer,
     FollowUpGapSerializer,
 )
 from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap
-from tests.factories import FollowUpGapFactory, PolicyDocumentFactory
+from policyhub.representations import Links
+from tests.factories import (
+    DiagnosisCodeFactory,
+    DocumentationRequirementFactory,
+    FollowUpGapFactory,
+    PolicyDocumentFactory,
+)
 
 ROWS = {
     CoverageCriterion: (("code", "payer", "policy"), ("diagnosis_codes",)),
@@ -57,3 +64,40 @@ def test_code_rows_equal_the_declared_serializer(dataset):
         declared = serializers.ModelSerializer.to_representation(serializer, code)
         assert serializer.to_representation(code) == declared
         assert list(serializer.to_representation(code)) == list(declared)
+
+
+def test_criteria_read_as_values_equal_the_declared_serializer(dataset):
+    """The API's criteria list reads its page with values() (`fast.criteria_from_values`): every
+    criterion, with and without policy and diagnoses, comes out as the serializer declares it,
+    diagnoses in the same order."""
+    # Added after the first, so in key order but not in code order: the list must sort them by code.
+    CoverageCriterion.objects.first().diagnosis_codes.add(
+        DiagnosisCodeFactory(code="Z99891"), DiagnosisCodeFactory(code="A000")
+    )
+    rows = list(CoverageCriterion.objects.select_related("code", "payer", "policy").prefetch_related("diagnosis_codes"))
+    assert {row.policy_id is None for row in rows} == {True, False}
+    assert {len(row.diagnosis_codes.all()) for row in rows} >= {0, 3}
+    request = APIRequestFactory().get("/api/v1/")
+    serializer = CoverageCriterionSerializer(context={"request": request})
+    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
+    values = list(CoverageCriterion.objects.filter(pk__in=[row.pk for row in rows]).values(*fast.CRITERION_VALUES))
+    values.sort(key=lambda value: [row.pk for row in rows].index(value["id"]))
+    built = fast.criteria_from_values(values, Links(request))
+    assert built == declared
+    assert [list(row) for row in built] == [list(row) for row in declared]
+
+
+def test_requirements_read_as_values_equal_the_declared_serializer(dataset):
+    """The API's documentation-requirements list (`fast.requirements_from_values`): rows with and
+    without payer and policy come out as the serializer declares them."""
+    DocumentationRequirementFactory(payer=dataset.aetna, policy=PolicyDocumentFactory(payer=dataset.aetna))
+    rows = list(DocumentationRequirement.objects.select_related("code", "payer", "policy").order_by("pk"))
+    assert {row.payer_id is None for row in rows} == {True, False}
+    assert {row.policy_id is None for row in rows} == {True, False}
+    request = APIRequestFactory().get("/api/v1/")
+    serializer = DocumentationRequirementSerializer(context={"request": request})
+    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
+    values = list(DocumentationRequirement.objects.order_by("pk").values(*fast.REQUIREMENT_VALUES))
+    built = fast.requirements_from_values(values, Links(request))
+    assert built == declared
+    assert [list(row) for row in built] == [list(row) for row in declared]
