@@ -8,6 +8,7 @@ Resources live in `codes/api/`, `payers/api/` and `briefs/api/`; the router is `
 import re
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.filters import OrderingFilter
@@ -155,11 +156,13 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
     def list_page(self, queryset):
         if self.values_page is None:
             return super().list_page(queryset)
-        rows = self.paginate_queryset(queryset.values(*self.values_page.columns))
+        # The cursor reads its key from the page's last row.
+        keys = [name.lstrip("-") for name in self.cursor_ordering]
+        rows = self.paginate_queryset(queryset.values(*dict.fromkeys([*self.values_page.columns, *keys])))
         return self.get_paginated_response(self.values_page.represent(rows, Links(self.request)))
 
     def retrieve(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset()).filter(**{self.lookup_field: self.get_lookup_value()})
+        queryset = self.filtered_queryset().filter(**{self.lookup_field: self.get_lookup_value()})
         respond = super().retrieve
         if not queryset.exists():
             return respond(request, *args, **kwargs)  # answers 404
@@ -175,8 +178,10 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
         return self.normalise_lookup(value)
 
     def get_object(self):
-        self.kwargs[self.lookup_url_kwarg or self.lookup_field] = self.get_lookup_value()
-        return super().get_object()
+        # `GenericAPIView.get_object`, on the queryset `retrieve` has filtered already.
+        obj = get_object_or_404(self.filtered_queryset(), **{self.lookup_field: self.get_lookup_value()})
+        self.check_object_permissions(self.request, obj)
+        return obj
 
 
 # --- OpenAPI schema -----------------------------------------------------------------------------

@@ -35,16 +35,23 @@ class ConditionalMixin:
 
     def list_page(self, queryset) -> Response:
         """`ListModelMixin.list` on the queryset `check_parameters` filtered: the FilterSet (form,
-        validation, deep-copied filters) is built once per request, not once to check and again to answer."""
+        validation, deep-copied filters) is built once per request (`filtered_queryset`)."""
         page = self.paginate_queryset(queryset)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
         return Response(self.get_serializer(queryset, many=True).data)
 
+    def filtered_queryset(self):
+        """The view's queryset through its filters, once per request: a FilterSet (its form, its
+        validation, its deep-copied filters) is built for this and not again to answer."""
+        if getattr(self, "_filtered_queryset", None) is None:
+            self._filtered_queryset = self.filter_queryset(self.get_queryset())
+        return self._filtered_queryset
+
     def check_parameters(self, request):
         """Raise the 400 that the full response would give: filters, ordering, page size, cursor.
         Returns the filtered queryset the full response reads."""
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filtered_queryset()
         paginator = self.paginator
         if paginator is not None and hasattr(paginator, "cursor"):
             paginator.cursor.request = request

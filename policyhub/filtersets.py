@@ -26,6 +26,16 @@ class BaseFilterSet(django_filters.FilterSet):
             if filter_.distinct and not filter_.method and not crosses_to_many(self._meta.model, filter_.field_name):
                 filter_.distinct = False
 
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filter builds a new form class, with a new form field per filter, for every
+        # FilterSet instance, i.e. on every request. The fields depend only on the class's filters
+        # (none takes its choices from the request) and every form works on deep copies of them
+        # (`Form.__init__`), so one form class per FilterSet class serves all requests.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # A multiple-choice filter left out of the query string cleans to an empty queryset, which
         # django-filter then tests with `if not value`: compiled and "run" on every request, for a

@@ -11,8 +11,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from briefs.api.examples import CODE_BRIEF_EXAMPLE
 from briefs.api.serializers import CodeBriefSerializer
 from briefs.selectors import code_brief_queryset
-from codes.api.serializers import BillingCodeSerializer
-from codes.selectors import billing_code_list, published_brief_prefetch
+from codes.api.serializers import CODES_PAGE, BillingCodeSerializer
+from codes.selectors import billing_code_list
 from payers.filtersets import CodeCoverageFilterSet
 from policyhub.api import ReadOnlyViewSet
 
@@ -42,11 +42,12 @@ class CodeViewSet(ReadOnlyViewSet):
     lookup_description = "The CPT or HCPCS Level II code, e.g. 93590 or A0021."
     ordering = ("code", "id")
     ordering_fields = ("code", "system", "category", "updated_at")
+    values_page = CODES_PAGE
 
     def get_queryset(self):
         if self.action == "retrieve":
             return code_brief_queryset()
-        return billing_code_list().prefetch_related(published_brief_prefetch())
+        return billing_code_list()
 
     def get_serializer_class(self):
         return CodeBriefSerializer if self.action == "retrieve" else BillingCodeSerializer

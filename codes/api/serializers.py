@@ -17,7 +17,7 @@ from codes.models import (
     PlaceOfService,
     SiteOfService,
 )
-from policyhub.representations import date_text, links_of, time_text
+from policyhub.representations import Links, ValuesPage, date_text, links_of, time_text
 
 
 class ModifierSerializer(serializers.ModelSerializer):
@@ -132,30 +132,75 @@ class BillingCodeSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         # The same output as the fields above, without DRF's per-field cost: syncs read the whole
         # list (tests/api/test_fast_representations.py holds the two equal).
-        return {
-            "url": links_of(self)("api:code-detail", instance.code),
-            "code": instance.code,
-            "system": instance.system,
-            "title": self.get_title(instance),
-            "short_descriptor": instance.short_descriptor,
-            "long_descriptor": instance.long_descriptor,
-            "category": instance.category,
-            "is_add_on": instance.is_add_on,
-            "status": instance.status,
-            "effective_date": date_text(instance.effective_date),
-            "termination_date": date_text(instance.termination_date),
-            "add_date": date_text(instance.add_date),
-            "action_code": instance.action_code,
-            "coverage_code": instance.coverage_code,
-            "type_of_service": instance.type_of_service,
-            "global_days": instance.global_days,
-            "mult_proc": instance.mult_proc,
-            "bilat_surg": instance.bilat_surg,
-            "asst_surg": instance.asst_surg,
-            "co_surg": instance.co_surg,
-            "team_surg": instance.team_surg,
-            "updated_at": time_text(instance.updated_at),
-        }
+        values = {field: getattr(instance, field) for field in CODE_VALUES}
+        return code_row(values, self.get_title(instance), links_of(self))
+
+
+# The codes list reads its page with values() (`ReadOnlyViewSet.values_page`), and the published
+# briefs' titles in one more query, instead of code instances with their whole briefs prefetched.
+CODE_VALUES = (
+    "id",
+    "code",
+    "system",
+    "short_descriptor",
+    "long_descriptor",
+    "category",
+    "is_add_on",
+    "status",
+    "effective_date",
+    "termination_date",
+    "add_date",
+    "action_code",
+    "coverage_code",
+    "type_of_service",
+    "global_days",
+    "mult_proc",
+    "bilat_surg",
+    "asst_surg",
+    "co_surg",
+    "team_surg",
+    "updated_at",
+)
+
+
+def code_row(code: dict, title: str | None, link: Links) -> dict:
+    """`BillingCodeSerializer`'s output for a code's CODE_VALUES and its published brief's title."""
+    return {
+        "url": link("api:code-detail", code["code"]),
+        "code": code["code"],
+        "system": code["system"],
+        "title": title,
+        "short_descriptor": code["short_descriptor"],
+        "long_descriptor": code["long_descriptor"],
+        "category": code["category"],
+        "is_add_on": code["is_add_on"],
+        "status": code["status"],
+        "effective_date": date_text(code["effective_date"]),
+        "termination_date": date_text(code["termination_date"]),
+        "add_date": date_text(code["add_date"]),
+        "action_code": code["action_code"],
+        "coverage_code": code["coverage_code"],
+        "type_of_service": code["type_of_service"],
+        "global_days": code["global_days"],
+        "mult_proc": code["mult_proc"],
+        "bilat_surg": code["bilat_surg"],
+        "asst_surg": code["asst_surg"],
+        "co_surg": code["co_surg"],
+        "team_surg": code["team_surg"],
+        "updated_at": time_text(code["updated_at"]),
+    }
+
+
+def codes_from_values(rows: list[dict], link: Links) -> list[dict]:
+    """The codes list's rows from `values(*CODE_VALUES)`; titles as `published_brief_prefetch` gives them."""
+    titles: dict[int, str] = {}
+    briefs = CodeBrief.objects.published().current().filter(code_id__in=[row["id"] for row in rows])
+    for code_id, title in briefs.order_by("-updated_at").values_list("code_id", "title"):
+        titles.setdefault(code_id, title)
+    return [code_row(row, titles.get(row["id"]), link) for row in rows]
+
+
+CODES_PAGE = ValuesPage(CODE_VALUES, codes_from_values)
 
 
 class CodeBriefTextSerializer(serializers.ModelSerializer):

@@ -13,10 +13,11 @@ from payers.choices import CRD_COVERED, CRD_PA_NEEDED
 from payers.models import CoverageCriterion
 from policyhub.representations import Links, ValuesPage, date_text, time_text
 
-# The API's criteria and documentation-requirement lists read a page with `values()`, not as model
+# The API's payer, criteria, documentation-requirement and gap lists read a page with `values()`, not as model
 # instances: a page of 100 criteria would build some 500 instances (criteria, codes, payers,
 # policies, diagnoses), which cost more than the SQL itself (docs/bench.md). The `*_from_values()`
-# functions turn those plain rows into exactly what `criterion()` and `requirement()` make of
+# functions turn those plain rows into exactly what the serializers (`criterion()`, `requirement()`,
+# `gap()`) make of
 # instances; tests/api/test_fast_representations.py holds both equal to the serializer.
 CODE_SUMMARY = ("code__code", "code__system", "code__short_descriptor")
 PAYER_SUMMARY = ("payer__slug", "payer__name", "payer__kind")
@@ -58,6 +59,26 @@ REQUIREMENT_VALUES = (
     *PAYER_SUMMARY,
     *POLICY_SUMMARY,
 )
+
+GAP_VALUES = (
+    "id",
+    "category",
+    "description",
+    "status",
+    "priority",
+    "assignee__username",
+    "due_date",
+    "resolution_note",
+    "opened_at",
+    "resolved_at",
+    "rule",
+    "updated_at",
+    *CODE_SUMMARY,
+    *PAYER_SUMMARY,
+    *POLICY_SUMMARY,
+)
+
+PAYER_VALUES = ("slug", "name", "kind", "is_national", "is_tracked", "website", "updated_at")
 
 
 def criteria_from_values(rows: list[dict], link: Links) -> list[dict]:
@@ -108,8 +129,52 @@ def requirements_from_values(rows: list[dict], link: Links) -> list[dict]:
     ]
 
 
+def gaps_from_values(rows: list[dict], link: Links) -> list[dict]:
+    """`gap()`'s output for rows read with `values(*GAP_VALUES)`."""
+    return [
+        {
+            "id": row["id"],
+            "url": link("api:gap-detail", row["id"]),
+            "code": _code_of(row, link),
+            "payer": _payer_of(row, link),
+            "policy": _policy_of(row, link),
+            "category": row["category"],
+            "description": row["description"],
+            "status": row["status"],
+            "priority": row["priority"],
+            "assignee": row["assignee__username"],
+            "due_date": date_text(row["due_date"]),
+            "resolution_note": row["resolution_note"],
+            "opened_at": time_text(row["opened_at"]),
+            "resolved_at": time_text(row["resolved_at"]),
+            "rule": row["rule"],
+            "updated_at": time_text(row["updated_at"]),
+        }
+        for row in rows
+    ]
+
+
+def payers_from_values(rows: list[dict], link: Links) -> list[dict]:
+    """`PayerSerializer`'s output for rows read with `values(*PAYER_VALUES)`."""
+    return [
+        {
+            "url": link("api:payer-detail", row["slug"]),
+            "slug": row["slug"],
+            "name": row["name"],
+            "kind": row["kind"],
+            "is_national": row["is_national"],
+            "is_tracked": row["is_tracked"],
+            "website": row["website"],
+            "updated_at": time_text(row["updated_at"]),
+        }
+        for row in rows
+    ]
+
+
 CRITERIA_PAGE = ValuesPage(CRITERION_VALUES, criteria_from_values)
 REQUIREMENTS_PAGE = ValuesPage(REQUIREMENT_VALUES, requirements_from_values)
+GAPS_PAGE = ValuesPage(GAP_VALUES, gaps_from_values)
+PAYERS_PAGE = ValuesPage(PAYER_VALUES, payers_from_values)
 
 
 def _code_of(row: dict, link: Links) -> dict | None:

@@ -37,6 +37,7 @@ class PayerViewSet(ReadOnlyViewSet):
 
     schema_tag = "payers"
     serializer_class = PayerSerializer
+    values_page = fast.PAYERS_PAGE
     filterset_class = PayerFilterSet
     lookup_field = "slug"
     lookup_value_pattern = "[-a-zA-Z0-9_]{1,100}"
@@ -113,6 +114,7 @@ class FollowUpGapViewSet(ReadOnlyViewSet):
 
     schema_tag = "gaps"
     serializer_class = FollowUpGapSerializer
+    values_page = fast.GAPS_PAGE
     filterset_class = FollowUpGapFilterSet
     ordering = ("status", "priority", "due_date", "id")
     ordering_fields = ("priority", "due_date", "opened_at", "updated_at")

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
 from briefs.api.serializers import BriefCoverageSerializer, BriefDocumentationSerializer, BriefGapSerializer
-from codes.api.serializers import BillingCodeSerializer
+from codes.api.serializers import CODE_VALUES, BillingCodeSerializer, codes_from_values
 from codes.models import BillingCode
 from codes.selectors import published_brief_prefetch
 from payers.api import fast
@@ -14,8 +14,9 @@ from payers.api.serializers import (
     CoverageCriterionSerializer,
     DocumentationRequirementSerializer,
     FollowUpGapSerializer,
+    PayerSerializer,
 )
-from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap
+from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
 from policyhub.representations import Links
 from tests.factories import (
     DiagnosisCodeFactory,
@@ -99,5 +100,47 @@ def test_requirements_read_as_values_equal_the_declared_serializer(dataset):
     declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
     values = list(DocumentationRequirement.objects.order_by("pk").values(*fast.REQUIREMENT_VALUES))
     built = fast.requirements_from_values(values, Links(request))
+    assert built == declared
+    assert [list(row) for row in built] == [list(row) for row in declared]
+
+
+def test_gaps_read_as_values_equal_the_declared_serializer(dataset):
+    """The API's gap list (`fast.gaps_from_values`): gaps with and without code, payer, policy,
+    assignee and dates come out as the serializer declares them."""
+    FollowUpGapFactory(code=None, policy=PolicyDocumentFactory(payer=dataset.aetna), payer=dataset.aetna)
+    rows = list(FollowUpGap.objects.select_related("code", "payer", "policy", "assignee").order_by("pk"))
+    for attribute in ("code_id", "payer_id", "policy_id", "assignee_id", "due_date"):
+        assert {getattr(row, attribute) is None for row in rows} == {True, False}, attribute
+    request = APIRequestFactory().get("/api/v1/")
+    serializer = FollowUpGapSerializer(context={"request": request})
+    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
+    values = list(FollowUpGap.objects.order_by("pk").values(*fast.GAP_VALUES))
+    built = fast.gaps_from_values(values, Links(request))
+    assert built == declared
+    assert [list(row) for row in built] == [list(row) for row in declared]
+
+
+def test_payers_read_as_values_equal_the_declared_serializer(dataset):
+    """The API's payer list (`fast.payers_from_values`): every payer as the serializer declares it."""
+    dataset.aetna.website = "https://www.aetna.com"
+    dataset.aetna.save()
+    rows = list(Payer.objects.order_by("pk"))
+    assert {bool(row.website) for row in rows} == {True, False}
+    request = APIRequestFactory().get("/api/v1/")
+    declared = PayerSerializer(rows, many=True, context={"request": request}).data
+    built = fast.payers_from_values(list(Payer.objects.order_by("pk").values(*fast.PAYER_VALUES)), Links(request))
+    assert built == declared
+    assert [list(row) for row in built] == [list(row) for row in declared]
+
+
+def test_codes_read_as_values_equal_the_declared_serializer(dataset):
+    """The API's codes list (`codes_from_values`): codes with and without a published brief, each
+    with its brief's title, as the serializer declares them."""
+    codes = list(BillingCode.objects.prefetch_related(published_brief_prefetch()).order_by("pk"))
+    assert {bool(code.published_briefs) for code in codes} == {True, False}
+    request = APIRequestFactory().get("/api/v1/")
+    serializer = BillingCodeSerializer(context={"request": request})
+    declared = [serializers.ModelSerializer.to_representation(serializer, code) for code in codes]
+    built = codes_from_values(list(BillingCode.objects.order_by("pk").values(*CODE_VALUES)), Links(request))
     assert built == declared
     assert [list(row) for row in built] == [list(row) for row in declared]
