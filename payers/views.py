@@ -5,7 +5,7 @@ import csv
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,7 @@ from payers.selectors import (
     tracked_payers,
 )
 from policyhub.access import ReadAccessMixin
-from policyhub.remembered import newest_change
+from policyhub.remembered import RememberedCountPaginator, newest_change, remembered
 from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView
 
@@ -71,12 +71,18 @@ class PayerDetailView(ReadAccessMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         payer, query = self.object, self.request.GET
-        coverage = published_coverage().filter(payer=payer).order_by("code__code", "-effective_start")
+        # The table shows each criterion's code and policy, not its diagnoses: no query for them.
+        coverage = (
+            published_coverage().filter(payer=payer).prefetch_related(None).order_by("code__code", "-effective_start")
+        )
         policies = policy_document_list().filter(payer=payer).order_by("number", "-document_version")
+        # Published rows only: their totals are remembered until published data changes, like the
+        # reader lists' (a large payer has thousands of criteria to count).
+        as_of = newest_change(self.request)
         return super().get_context_data(
-            coverage_page=Paginator(coverage, 50).get_page(query.get("page")),
+            coverage_page=RememberedCountPaginator(coverage, 50, as_of=as_of).get_page(query.get("page")),
             policy_page=Paginator(policies, 25).get_page(query.get("policies_page")),
-            open_gap_count=open_gaps().filter(payer=payer).count(),
+            open_gap_count=remembered(open_gaps().filter(payer=payer), QuerySet.count, as_of=as_of),
             **kwargs,
         )
 

@@ -1,5 +1,7 @@
 """Payer pages: the list with counts and filters, and a payer's policy documents and coverage by code."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -43,13 +45,20 @@ def test_payer_page_lists_policies_and_coverage_by_code(reader_client, demo):
     criterion.policy = PolicyDocumentFactory(
         payer=criterion.payer, number="L36668", title="Transcatheter closure LCD", next_review="2026-05-01"
     )
+    criterion.effective_start, criterion.effective_end = date(2025, 1, 1), date(2025, 12, 31)
+    criterion.last_verified = date(2025, 6, 15)
     criterion.save()
+    CoverageCriterion.objects.filter(code__code="93592", payer__slug="medicare").update(
+        effective_start=date(2024, 7, 1), effective_end=None, last_verified=None
+    )
     html = reader_client.get("/payers/medicare/").content
 
     coverage = table_rows(html, "payer-criteria")
     assert [row[0].split()[0] for row in coverage[1:]] == ["93590", "93592"]
     assert "Covered" in coverage[1][1]
     assert coverage[1][3] == "L36668"
+    assert coverage[1][4:] == ["2025-01-01 to 2025-12-31", "2025-06-15"]
+    assert coverage[2][4:] == ["From 2024-07-01, open-ended", "—"]
     policies = table_rows(html, "payer-policies")
     assert policies[1][0] == "L36668"
     assert policies[1][1] == "Transcatheter closure LCD"
