@@ -13,12 +13,12 @@ from payers.choices import CRD_COVERED, CRD_PA_NEEDED
 from payers.models import CoverageCriterion
 from policyhub.representations import Links, ValuesPage, date_text, time_text
 
-# The API's payer, criteria, documentation-requirement and gap lists read a page with `values()`, not as model
-# instances: a page of 100 criteria would build some 500 instances (criteria, codes, payers,
-# policies, diagnoses), which cost more than the SQL itself (docs/bench.md). The `*_from_values()`
-# functions turn those plain rows into exactly what the serializers (`criterion()`, `requirement()`,
-# `gap()`) make of
-# instances; tests/api/test_fast_representations.py holds both equal to the serializer.
+# The API's payer, criteria, documentation-requirement and gap lists read a page with `values()`,
+# not as model instances: a page of 100 criteria would build some 500 instances (criteria, codes,
+# payers, policies, diagnoses), which cost more than the SQL itself (docs/bench.md). The
+# `*_from_values()` functions turn those plain rows into exactly what the serializers (and
+# `criterion()`, `requirement()`, `gap()` below) make of instances;
+# tests/api/test_fast_representations.py holds each equal to its serializer.
 CODE_SUMMARY = ("code__code", "code__system", "code__short_descriptor")
 PAYER_SUMMARY = ("payer__slug", "payer__name", "payer__kind")
 POLICY_FIELDS = (
