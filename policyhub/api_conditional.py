@@ -13,6 +13,7 @@ a 400 into a 304; `*` itself answers 304 only when the full response would be a 
 import hashlib
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
 from rest_framework import status
@@ -20,14 +21,22 @@ from rest_framework.response import Response
 
 from policyhub.api_pagination import POSITION_HEADER, newest_change
 
-# Part of every ETag: bump it when a representation changes shape, so clients refetch.
+# Part of every ETag: bump it when a representation changes shape, so clients refetch (and so that
+# answers kept under the old ETags are never served again).
 REPRESENTATION_VERSION = "2"
+# How long a kept answer may stay unused in the cache; a newer change position makes it unreachable
+# at once, this only bounds the garbage.
+KEPT_ANSWER_SECONDS = 3600
 
 
 class ConditionalMixin:
     """ETag, Last-Modified and `X-Change-Position` on lists (and on detail in `ReadOnlyViewSet`);
     a matching `If-None-Match`, or an `If-Modified-Since` not older than the last change, answers 304.
     """
+
+    # Set on a view whose full answer costs many queries and is asked for again and again (a
+    # code's whole brief): its body is kept under its ETag until published data changes.
+    keeps_answers = False
 
     def list(self, request, *args, **kwargs):
         queryset = self.check_parameters(request)
@@ -64,7 +73,7 @@ class ConditionalMixin:
         etag = self.make_etag(request, position)
         verdict = self.precondition(request, etag, last_modified)
         if verdict == "full":
-            response = respond()
+            response = self.full_answer(request, etag, last_modified, respond)
             if request.headers.get("If-None-Match", "").strip() == "*" and response.status_code == status.HTTP_200_OK:
                 response = Response(status=status.HTTP_304_NOT_MODIFIED)
         else:
@@ -77,6 +86,26 @@ class ConditionalMixin:
         response[POSITION_HEADER] = str(position)
         # Readers must revalidate, and shared caches must not keep data that needs a token.
         patch_cache_control(response, private=True, no_cache=True)
+        return response
+
+    def full_answer(self, request, etag: str, last_modified, respond: Callable[[], Response]) -> Response:
+        """`respond()`, or for a view that `keeps_answers` the body it gave before under this ETag.
+
+        The ETag names the change position (every write of published data moves it), so a kept body
+        is exactly as current as the 304 the same ETag earns. The key adds the moment that position
+        committed (a restored database reuses positions), and the site's address (the body's links
+        are absolute). Kept in the shared cache (Redis with `CACHE_URL`, else the database table).
+        """
+        if not self.keeps_answers or last_modified is None:
+            return respond()
+        material = f"{etag}|{last_modified.isoformat()}|{request.build_absolute_uri('/')}"
+        key = "api-answer:" + hashlib.sha256(material.encode()).hexdigest()
+        data = cache.get(key)
+        if data is not None:
+            return Response(data)
+        response = respond()
+        if response.status_code == status.HTTP_200_OK:
+            cache.set(key, response.data, KEPT_ANSWER_SECONDS)
         return response
 
     def make_etag(self, request, position: int) -> str:

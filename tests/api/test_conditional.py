@@ -192,3 +192,27 @@ def test_changes_feed_etag_follows_new_changes(api_client, dataset):
 def test_unknown_object_answers_404_even_with_if_none_match(api_client, dataset):
     """If-None-Match never turns a missing object into a 304."""
     assert api_client.get("/api/v1/codes/99999/", HTTP_IF_NONE_MATCH="*").status_code == 404
+
+
+def test_brief_answer_is_kept_until_published_data_changes(api_client, dataset):
+    """A code's brief is built once per change position: asked again, the same body comes from the
+    cache without the brief's queries; after a published change the new body is built and kept."""
+    first = api_client.get(BRIEF)
+    with CaptureQueriesContext(connection) as again:
+        second = api_client.get(BRIEF)
+    assert second.json() == first.json()
+    assert second["ETag"] == first["ETag"]
+    assert not any("payers_coveragecriterion" in query["sql"] for query in again.captured_queries)
+    dataset.aetna.name = "Aetna Inc."
+    dataset.aetna.save()
+    changed = api_client.get(BRIEF).json()
+    assert {row["payer"]["name"] for row in changed["coverage"]} >= {"Aetna Inc."}
+    assert api_client.get(BRIEF).json() == changed
+
+
+def test_kept_brief_links_follow_the_address_asked(api_client, dataset):
+    """The brief's links are absolute: a body kept for one address is not served to another."""
+    plain = api_client.get(BRIEF).json()
+    secure = api_client.get(BRIEF, secure=True).json()
+    assert plain["coverage"][0]["url"].startswith("http://")
+    assert secure["coverage"][0]["url"].startswith("https://")
