@@ -34,9 +34,10 @@ class ConditionalMixin:
     a matching `If-None-Match`, or an `If-Modified-Since` not older than the last change, answers 304.
     """
 
-    # Set on a view whose full answer costs many queries and is asked for again and again (a
-    # code's whole brief): its body is kept under its ETag until published data changes.
-    keeps_answers = False
+    # Set on a view whose detail costs many queries and is asked for again and again (a code's
+    # whole brief): its body is kept under its ETag until published data changes. Lists are not
+    # kept: a sync walks every page once, and keeping each would only churn the cache.
+    keeps_detail_answers = False
 
     def list(self, request, *args, **kwargs):
         queryset = self.check_parameters(request)
@@ -89,14 +90,15 @@ class ConditionalMixin:
         return response
 
     def full_answer(self, request, etag: str, last_modified, respond: Callable[[], Response]) -> Response:
-        """`respond()`, or for a view that `keeps_answers` the body it gave before under this ETag.
+        """`respond()`, or for a detail of a view that `keeps_detail_answers` the body it gave before
+        under this ETag.
 
         The ETag names the change position (every write of published data moves it), so a kept body
         is exactly as current as the 304 the same ETag earns. The key adds the moment that position
         committed (a restored database reuses positions), and the site's address (the body's links
         are absolute). Kept in the shared cache (Redis with `CACHE_URL`, else the database table).
         """
-        if not self.keeps_answers or last_modified is None:
+        if not (self.keeps_detail_answers and getattr(self, "action", None) == "retrieve") or last_modified is None:
             return respond()
         material = f"{etag}|{last_modified.isoformat()}|{request.build_absolute_uri('/')}"
         key = "api-answer:" + hashlib.sha256(material.encode()).hexdigest()

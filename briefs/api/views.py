@@ -45,7 +45,7 @@ class CodeViewSet(ReadOnlyViewSet):
     values_page = CODES_PAGE
     # A code's brief is twelve queries; order checks and claim scrubbers ask for the same codes again
     # and again. Kept until published data changes (ConditionalMixin.full_answer).
-    keeps_answers = True
+    keeps_detail_answers = True
 
     def get_queryset(self):
         if self.action == "retrieve":

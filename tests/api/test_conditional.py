@@ -216,3 +216,12 @@ def test_kept_brief_links_follow_the_address_asked(api_client, dataset):
     secure = api_client.get(BRIEF, secure=True).json()
     assert plain["coverage"][0]["url"].startswith("http://")
     assert secure["coverage"][0]["url"].startswith("https://")
+
+
+def test_code_list_pages_are_read_each_time(api_client, dataset):
+    """Only a code's brief is kept: a sync walks each list page once, so pages are not kept."""
+    api_client.get("/api/v1/codes/")
+    with CaptureQueriesContext(connection) as again:
+        api_client.get("/api/v1/codes/")
+    assert any("codes_billingcode" in query["sql"] for query in again.captured_queries)
+    assert not any("api-answer" in query["sql"] for query in again.captured_queries)
