@@ -2,7 +2,7 @@
 
 import re
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils.text import smart_split, unescape_string_literal
 
 from codes.models import (
@@ -22,6 +22,13 @@ from policyhub.choices import WorkflowState
 
 def billing_code_list() -> QuerySet[BillingCode]:
     return BillingCode.objects.order_by("code", "system")
+
+
+def billing_codes_with_titles() -> QuerySet[BillingCode]:
+    """`billing_code_list()` with `title`, the title of each code's published brief (or None), read
+    in the same statement: the API's codes list shows it on every row."""
+    brief = CodeBrief.objects.published().current().filter(code=OuterRef("pk")).order_by("-updated_at")
+    return billing_code_list().annotate(title=Subquery(brief.values("title")[:1]))
 
 
 def published_brief_prefetch(to_attr: str = "published_briefs") -> Prefetch:

@@ -12,7 +12,7 @@ from briefs.api.examples import CODE_BRIEF_EXAMPLE
 from briefs.api.serializers import CodeBriefSerializer
 from briefs.selectors import code_brief_queryset
 from codes.api.serializers import CODES_PAGE, BillingCodeSerializer
-from codes.selectors import billing_code_list
+from codes.selectors import billing_codes_with_titles
 from payers.filtersets import CodeCoverageFilterSet
 from policyhub.api import ReadOnlyViewSet
 
@@ -50,7 +50,7 @@ class CodeViewSet(ReadOnlyViewSet):
     def get_queryset(self):
         if self.action == "retrieve":
             return code_brief_queryset()
-        return billing_code_list()
+        return billing_codes_with_titles()
 
     def get_serializer_class(self):
         return CodeBriefSerializer if self.action == "retrieve" else BillingCodeSerializer

@@ -132,12 +132,13 @@ class BillingCodeSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         # The same output as the fields above, without DRF's per-field cost: syncs read the whole
         # list (tests/api/test_fast_representations.py holds the two equal).
-        values = {field: getattr(instance, field) for field in CODE_VALUES}
-        return code_row(values, self.get_title(instance), links_of(self))
+        values = {field: getattr(instance, field) for field in CODE_VALUES if field != "title"}
+        return code_row({**values, "title": self.get_title(instance)}, links_of(self))
 
 
-# The codes list reads its page with values() (`ReadOnlyViewSet.values_page`), and the published
-# briefs' titles in one more query, instead of code instances with their whole briefs prefetched.
+# The codes list reads its page with values() (`ReadOnlyViewSet.values_page`), each code's brief title
+# in the same statement (`billing_codes_with_titles`), instead of code instances with their whole
+# briefs prefetched.
 CODE_VALUES = (
     "id",
     "code",
@@ -160,16 +161,17 @@ CODE_VALUES = (
     "co_surg",
     "team_surg",
     "updated_at",
+    "title",
 )
 
 
-def code_row(code: dict, title: str | None, link: Links) -> dict:
-    """`BillingCodeSerializer`'s output for a code's CODE_VALUES and its published brief's title."""
+def code_row(code: dict, link: Links) -> dict:
+    """`BillingCodeSerializer`'s output for a code's CODE_VALUES (`title`: its published brief's)."""
     return {
         "url": link("api:code-detail", code["code"]),
         "code": code["code"],
         "system": code["system"],
-        "title": title,
+        "title": code["title"],
         "short_descriptor": code["short_descriptor"],
         "long_descriptor": code["long_descriptor"],
         "category": code["category"],
@@ -192,12 +194,8 @@ def code_row(code: dict, title: str | None, link: Links) -> dict:
 
 
 def codes_from_values(rows: list[dict], link: Links) -> list[dict]:
-    """The codes list's rows from `values(*CODE_VALUES)`; titles as `published_brief_prefetch` gives them."""
-    titles: dict[int, str] = {}
-    briefs = CodeBrief.objects.published().current().filter(code_id__in=[row["id"] for row in rows])
-    for code_id, title in briefs.order_by("-updated_at").values_list("code_id", "title"):
-        titles.setdefault(code_id, title)
-    return [code_row(row, titles.get(row["id"]), link) for row in rows]
+    """The codes list's rows from `billing_codes_with_titles().values(*CODE_VALUES)`."""
+    return [code_row(row, link) for row in rows]
 
 
 CODES_PAGE = ValuesPage(CODE_VALUES, codes_from_values)

@@ -8,7 +8,7 @@ from rest_framework.test import APIRequestFactory
 from briefs.api.serializers import BriefCoverageSerializer, BriefDocumentationSerializer, BriefGapSerializer
 from codes.api.serializers import CODE_VALUES, BillingCodeSerializer, codes_from_values
 from codes.models import BillingCode
-from codes.selectors import published_brief_prefetch
+from codes.selectors import billing_codes_with_titles, published_brief_prefetch
 from payers.api import fast
 from payers.api.serializers import (
     CoverageCriterionSerializer,
@@ -141,6 +141,6 @@ def test_codes_read_as_values_equal_the_declared_serializer(dataset):
     request = APIRequestFactory().get("/api/v1/")
     serializer = BillingCodeSerializer(context={"request": request})
     declared = [serializers.ModelSerializer.to_representation(serializer, code) for code in codes]
-    built = codes_from_values(list(BillingCode.objects.order_by("pk").values(*CODE_VALUES)), Links(request))
+    built = codes_from_values(list(billing_codes_with_titles().order_by("pk").values(*CODE_VALUES)), Links(request))
     assert built == declared
     assert [list(row) for row in built] == [list(row) for row in declared]
