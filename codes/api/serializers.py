@@ -138,31 +138,8 @@ class BillingCodeSerializer(serializers.ModelSerializer):
 
 # The codes list reads its page with values() (`ReadOnlyViewSet.values_page`), each code's brief title
 # in the same statement (`billing_codes_with_titles`), instead of code instances with their whole
-# briefs prefetched.
-CODE_VALUES = (
-    "id",
-    "code",
-    "system",
-    "short_descriptor",
-    "long_descriptor",
-    "category",
-    "is_add_on",
-    "status",
-    "effective_date",
-    "termination_date",
-    "add_date",
-    "action_code",
-    "coverage_code",
-    "type_of_service",
-    "global_days",
-    "mult_proc",
-    "bilat_surg",
-    "asst_surg",
-    "co_surg",
-    "team_surg",
-    "updated_at",
-    "title",
-)
+# briefs prefetched. Its columns: the serializer's fields (`title` is annotated) and the cursor's key.
+CODE_VALUES = ("id", *(field for field in BillingCodeSerializer.Meta.fields if field != "url"))
 
 
 def code_row(code: dict, link: Links) -> dict:

@@ -32,8 +32,8 @@ POLICY_FIELDS = (
     "next_review",
 )
 POLICY_SUMMARY = ("policy", *(f"policy__{field}" for field in POLICY_FIELDS))
-CRITERION_VALUES = (
-    "id",
+# A criterion's own columns that its representation shows (besides its key and what it nests).
+CRITERION_FIELDS = (
     "coverage_status",
     "prior_auth",
     "prior_auth_delegate",
@@ -44,10 +44,8 @@ CRITERION_VALUES = (
     "last_verified",
     "reviewed_at",
     "updated_at",
-    *CODE_SUMMARY,
-    *PAYER_SUMMARY,
-    *POLICY_SUMMARY,
 )
+CRITERION_VALUES = ("id", *CRITERION_FIELDS, *CODE_SUMMARY, *PAYER_SUMMARY, *POLICY_SUMMARY)
 REQUIREMENT_VALUES = (
     "id",
     "kind",
@@ -97,10 +95,7 @@ def criteria_from_values(rows: list[dict], link: Links) -> list[dict]:
         diagnoses[criterion_id].append(_diagnosis(code, description, is_billable, link))
     return [
         {
-            "id": row["id"],
-            "url": link("api:coverage-criterion-detail", row["id"]),
-            "code": _code_of(row, link),
-            "payer": _payer_of(row, link),
+            **_head_of(row, "api:coverage-criterion-detail", link),
             **_criterion_facts(row),
             "diagnosis_codes": diagnoses[row["id"]],
             "policy": _policy_of(row, link),
@@ -114,10 +109,7 @@ def requirements_from_values(rows: list[dict], link: Links) -> list[dict]:
     """`requirement()`'s output for rows read with `values(*REQUIREMENT_VALUES)`."""
     return [
         {
-            "id": row["id"],
-            "url": link("api:documentation-requirement-detail", row["id"]),
-            "code": _code_of(row, link),
-            "payer": _payer_of(row, link),
+            **_head_of(row, "api:documentation-requirement-detail", link),
             "kind": row["kind"],
             "text": row["text"],
             "level": row["level"],
@@ -133,10 +125,7 @@ def gaps_from_values(rows: list[dict], link: Links) -> list[dict]:
     """`gap()`'s output for rows read with `values(*GAP_VALUES)`."""
     return [
         {
-            "id": row["id"],
-            "url": link("api:gap-detail", row["id"]),
-            "code": _code_of(row, link),
-            "payer": _payer_of(row, link),
+            **_head_of(row, "api:gap-detail", link),
             "policy": _policy_of(row, link),
             "category": row["category"],
             "description": row["description"],
@@ -175,6 +164,16 @@ CRITERIA_PAGE = ValuesPage(CRITERION_VALUES, criteria_from_values)
 REQUIREMENTS_PAGE = ValuesPage(REQUIREMENT_VALUES, requirements_from_values)
 GAPS_PAGE = ValuesPage(GAP_VALUES, gaps_from_values)
 PAYERS_PAGE = ValuesPage(PAYER_VALUES, payers_from_values)
+
+
+def _head_of(row: dict, view_name: str, link: Links) -> dict:
+    """Key, link, code and payer: how every row about a code and a payer begins."""
+    return {
+        "id": row["id"],
+        "url": link(view_name, row["id"]),
+        "code": _code_of(row, link),
+        "payer": _payer_of(row, link),
+    }
 
 
 def _code_of(row: dict, link: Links) -> dict | None:
@@ -226,21 +225,7 @@ def _head(row, view_name: str, link: Links, with_code: bool) -> dict:
 def criterion(row, link: Links, *, with_code: bool = True) -> dict:
     """`CoverageCriterionSerializer`'s output for a criterion with code, payer, policy and
     diagnosis codes selected or prefetched; `with_code=False`: `BriefCoverageSerializer`'s."""
-    values = {
-        field: getattr(row, field)
-        for field in (
-            "coverage_status",
-            "prior_auth",
-            "prior_auth_delegate",
-            "criteria",
-            "limitations",
-            "effective_start",
-            "effective_end",
-            "last_verified",
-            "reviewed_at",
-            "updated_at",
-        )
-    }
+    values = {field: getattr(row, field) for field in CRITERION_FIELDS}
     policy = row.policy
     return {
         **_head(row, "api:coverage-criterion-detail", link, with_code),
