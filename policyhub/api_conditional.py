@@ -13,7 +13,7 @@ a 400 into a 304; `*` itself answers 304 only when the full response would be a 
 import hashlib
 from collections.abc import Callable
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date, parse_etags, parse_http_date_safe, quote_etag
 from rest_framework import status
@@ -96,18 +96,19 @@ class ConditionalMixin:
         The ETag names the change position (every write of published data moves it), so a kept body
         is exactly as current as the 304 the same ETag earns. The key adds the moment that position
         committed (a restored database reuses positions), and the site's address (the body's links
-        are absolute). Kept in the shared cache (Redis with `CACHE_URL`, else the database table).
+        are absolute). Kept in the process's own bounded cache (`CACHES["answers"]`).
         """
         if not (self.keeps_detail_answers and getattr(self, "action", None) == "retrieve") or last_modified is None:
             return respond()
         material = f"{etag}|{last_modified.isoformat()}|{request.build_absolute_uri('/')}"
         key = "api-answer:" + hashlib.sha256(material.encode()).hexdigest()
-        data = cache.get(key)
+        kept = caches["answers"]
+        data = kept.get(key)
         if data is not None:
             return Response(data)
         response = respond()
         if response.status_code == status.HTTP_200_OK:
-            cache.set(key, response.data, KEPT_ANSWER_SECONDS)
+            kept.set(key, response.data, KEPT_ANSWER_SECONDS)
         return response
 
     def make_etag(self, request, position: int) -> str:

@@ -143,6 +143,15 @@ elif CACHE_URL:
     )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "policyhub_cache"}}
+# Code briefs kept under their ETag (`ConditionalMixin.full_answer`): in each process's memory, at
+# most KEPT_ANSWERS of them (about 100 KB each), apart from the shared cache, so that they neither
+# crowd out the throttle's counts (the database cache deletes a third of its rows when full) nor
+# fill Redis while a client reads every code once.
+CACHES["answers"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "kept-answers",
+    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KEPT_ANSWERS", "200"))},
+}
 
 # Background tasks (django-tasks): webhook deliveries, queued in the database, which every worker
 # shares, so no extra service is needed. Workers: `python manage.py db_worker --queue-name webhooks`.
