@@ -52,10 +52,6 @@ class CodeBriefSerializer(BillingCodeSerializer):
     benchmarks = BriefBenchmarkSerializer(source="benchmark_rows", many=True, read_only=True)
     open_gaps = BriefGapSerializer(many=True, read_only=True, help_text="What is still missing, and who chases it.")
 
-    def to_representation(self, instance):
-        # Field by field: the codes list's hand-written row covers only the list's fields.
-        return serializers.ModelSerializer.to_representation(self, instance)
-
     class Meta(BillingCodeSerializer.Meta):
         fields = [
             *BillingCodeSerializer.Meta.fields,

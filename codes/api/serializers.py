@@ -17,7 +17,7 @@ from codes.models import (
     PlaceOfService,
     SiteOfService,
 )
-from policyhub.representations import Links, ValuesPage, date_text, links_of, time_text
+from policyhub.representations import Links, ValuesPage, date_text, time_text
 
 
 class ModifierSerializer(serializers.ModelSerializer):
@@ -128,12 +128,6 @@ class BillingCodeSerializer(serializers.ModelSerializer):
     def get_title(self, code: BillingCode) -> str | None:
         briefs = code.published_briefs
         return briefs[0].title if briefs else None
-
-    def to_representation(self, instance):
-        # The same output as the fields above, without DRF's per-field cost: syncs read the whole
-        # list (tests/api/test_fast_representations.py holds the two equal).
-        values = {field: getattr(instance, field) for field in CODE_VALUES if field != "title"}
-        return code_row({**values, "title": self.get_title(instance)}, links_of(self))
 
 
 # The codes list reads its page with values() (`ReadOnlyViewSet.values_page`), each code's brief title

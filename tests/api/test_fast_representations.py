@@ -56,17 +56,6 @@ def test_rows_equal_the_declared_serializer(dataset, model, serializer_class):
         assert list(fast) == list(declared)
 
 
-def test_code_rows_equal_the_declared_serializer(dataset):
-    """The codes list: codes with and without a published brief, dates and empty fields."""
-    codes = list(BillingCode.objects.prefetch_related(published_brief_prefetch()))
-    assert {bool(code.published_briefs) for code in codes} == {True, False}
-    serializer = BillingCodeSerializer(context={"request": APIRequestFactory().get("/api/v1/")})
-    for code in codes:
-        declared = serializers.ModelSerializer.to_representation(serializer, code)
-        assert serializer.to_representation(code) == declared
-        assert list(serializer.to_representation(code)) == list(declared)
-
-
 def test_criteria_read_as_values_equal_the_declared_serializer(dataset):
     """The API's criteria list reads its page with values() (`fast.criteria_from_values`): every
     criterion, with and without policy and diagnoses, comes out as the serializer declares it,
