@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
 from briefs.api.serializers import BriefCoverageSerializer, BriefDocumentationSerializer, BriefGapSerializer
-from codes.api.serializers import CODE_VALUES, BillingCodeSerializer, codes_from_values
+from codes.api.serializers import CODES_PAGE, BillingCodeSerializer
 from codes.models import BillingCode
 from codes.selectors import billing_codes_with_titles, published_brief_prefetch
 from payers.api import fast
@@ -17,7 +17,7 @@ from payers.api.serializers import (
     PayerSerializer,
 )
 from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
-from policyhub.representations import Links
+from policyhub.representations import Links, ValuesPage
 from tests.factories import (
     DiagnosisCodeFactory,
     DocumentationRequirementFactory,
@@ -56,6 +56,20 @@ def test_rows_equal_the_declared_serializer(dataset, model, serializer_class):
         assert list(fast) == list(declared)
 
 
+def assert_values_page_as_declared(page: ValuesPage, serializer_class, rows: list, read_from=None) -> None:
+    """A list's `ValuesPage`, read as the view reads it (its columns and the cursor's key, from the
+    view's queryset `read_from`), turns the same rows, in the same order, into exactly what
+    `serializer_class` declares: same keys in the same order, same values."""
+    request = APIRequestFactory().get("/api/v1/")
+    serializer = serializer_class(context={"request": request})
+    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
+    queryset = (type(rows[0]).objects.all() if read_from is None else read_from).filter(pk__in=[r.pk for r in rows])
+    values = queryset.order_by("pk").values(*dict.fromkeys([*page.columns, "id"]))
+    built = page.represent(list(values), Links(request))
+    assert built == declared
+    assert [list(row) for row in built] == [list(row) for row in declared]
+
+
 def test_criteria_read_as_values_equal_the_declared_serializer(dataset):
     """The API's criteria list reads its page with values() (`fast.criteria_from_values`): every
     criterion, with and without policy and diagnoses, comes out as the serializer declares it,
@@ -64,17 +78,14 @@ def test_criteria_read_as_values_equal_the_declared_serializer(dataset):
     CoverageCriterion.objects.first().diagnosis_codes.add(
         DiagnosisCodeFactory(code="Z99891"), DiagnosisCodeFactory(code="A000")
     )
-    rows = list(CoverageCriterion.objects.select_related("code", "payer", "policy").prefetch_related("diagnosis_codes"))
+    rows = list(
+        CoverageCriterion.objects.select_related("code", "payer", "policy")
+        .prefetch_related("diagnosis_codes")
+        .order_by("pk")
+    )
     assert {row.policy_id is None for row in rows} == {True, False}
     assert {len(row.diagnosis_codes.all()) for row in rows} >= {0, 3}
-    request = APIRequestFactory().get("/api/v1/")
-    serializer = CoverageCriterionSerializer(context={"request": request})
-    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
-    values = list(CoverageCriterion.objects.filter(pk__in=[row.pk for row in rows]).values(*fast.CRITERION_VALUES))
-    values.sort(key=lambda value: [row.pk for row in rows].index(value["id"]))
-    built = fast.criteria_from_values(values, Links(request))
-    assert built == declared
-    assert [list(row) for row in built] == [list(row) for row in declared]
+    assert_values_page_as_declared(fast.CRITERIA_PAGE, CoverageCriterionSerializer, rows)
 
 
 def test_requirements_read_as_values_equal_the_declared_serializer(dataset):
@@ -84,13 +95,7 @@ def test_requirements_read_as_values_equal_the_declared_serializer(dataset):
     rows = list(DocumentationRequirement.objects.select_related("code", "payer", "policy").order_by("pk"))
     assert {row.payer_id is None for row in rows} == {True, False}
     assert {row.policy_id is None for row in rows} == {True, False}
-    request = APIRequestFactory().get("/api/v1/")
-    serializer = DocumentationRequirementSerializer(context={"request": request})
-    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
-    values = list(DocumentationRequirement.objects.order_by("pk").values(*fast.REQUIREMENT_VALUES))
-    built = fast.requirements_from_values(values, Links(request))
-    assert built == declared
-    assert [list(row) for row in built] == [list(row) for row in declared]
+    assert_values_page_as_declared(fast.REQUIREMENTS_PAGE, DocumentationRequirementSerializer, rows)
 
 
 def test_gaps_read_as_values_equal_the_declared_serializer(dataset):
@@ -100,13 +105,7 @@ def test_gaps_read_as_values_equal_the_declared_serializer(dataset):
     rows = list(FollowUpGap.objects.select_related("code", "payer", "policy", "assignee").order_by("pk"))
     for attribute in ("code_id", "payer_id", "policy_id", "assignee_id", "due_date"):
         assert {getattr(row, attribute) is None for row in rows} == {True, False}, attribute
-    request = APIRequestFactory().get("/api/v1/")
-    serializer = FollowUpGapSerializer(context={"request": request})
-    declared = [serializers.ModelSerializer.to_representation(serializer, row) for row in rows]
-    values = list(FollowUpGap.objects.order_by("pk").values(*fast.GAP_VALUES))
-    built = fast.gaps_from_values(values, Links(request))
-    assert built == declared
-    assert [list(row) for row in built] == [list(row) for row in declared]
+    assert_values_page_as_declared(fast.GAPS_PAGE, FollowUpGapSerializer, rows)
 
 
 def test_payers_read_as_values_equal_the_declared_serializer(dataset):
@@ -115,11 +114,7 @@ def test_payers_read_as_values_equal_the_declared_serializer(dataset):
     dataset.aetna.save()
     rows = list(Payer.objects.order_by("pk"))
     assert {bool(row.website) for row in rows} == {True, False}
-    request = APIRequestFactory().get("/api/v1/")
-    declared = PayerSerializer(rows, many=True, context={"request": request}).data
-    built = fast.payers_from_values(list(Payer.objects.order_by("pk").values(*fast.PAYER_VALUES)), Links(request))
-    assert built == declared
-    assert [list(row) for row in built] == [list(row) for row in declared]
+    assert_values_page_as_declared(fast.PAYERS_PAGE, PayerSerializer, rows)
 
 
 def test_codes_read_as_values_equal_the_declared_serializer(dataset):
@@ -127,9 +122,4 @@ def test_codes_read_as_values_equal_the_declared_serializer(dataset):
     with its brief's title, as the serializer declares them."""
     codes = list(BillingCode.objects.prefetch_related(published_brief_prefetch()).order_by("pk"))
     assert {bool(code.published_briefs) for code in codes} == {True, False}
-    request = APIRequestFactory().get("/api/v1/")
-    serializer = BillingCodeSerializer(context={"request": request})
-    declared = [serializers.ModelSerializer.to_representation(serializer, code) for code in codes]
-    built = codes_from_values(list(billing_codes_with_titles().order_by("pk").values(*CODE_VALUES)), Links(request))
-    assert built == declared
-    assert [list(row) for row in built] == [list(row) for row in declared]
+    assert_values_page_as_declared(CODES_PAGE, BillingCodeSerializer, codes, read_from=billing_codes_with_titles())
