@@ -10,12 +10,16 @@ permission get the 403 page), the API uses `CanRead` (the default permission cla
 `REST_FRAMEWORK`).
 """
 
+import functools
+
 from axes.helpers import get_client_username, get_cool_off
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db import connection
 from django.shortcuts import render
 from rest_framework.permissions import BasePermission
 
@@ -23,7 +27,7 @@ from rest_framework.permissions import BasePermission
 def can_read(user) -> bool:
     """True for an active user holding the read permission (through a role, directly, or as superuser).
 
-    One query, remembered on the user object for the rest of the request (`has_perm` would load
+    One statement, remembered on the user object for the rest of the request (`has_perm` would load
     all of the user's and their groups' permissions in two).
     """
     if not (user and user.is_active):
@@ -32,12 +36,45 @@ def can_read(user) -> bool:
         return True
     if not hasattr(user, "_can_read"):
         app_label, codename = settings.READ_PERMISSION.split(".")
-        user._can_read = (
-            Permission.objects.filter(Q(user=user) | Q(group__user=user), content_type__app_label=app_label)
-            .filter(codename=codename)
-            .exists()
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(_holds_permission_sql(), {"user": user.pk, "app_label": app_label, "codename": codename})
+            user._can_read = bool(cursor.fetchone()[0])
     return user._can_read
+
+
+@functools.cache
+def _holds_permission_sql() -> str:
+    """Whether user %(user)s holds permission %(app_label)s.%(codename)s, directly or through a group.
+
+    Written out, not built with the ORM: it runs on every API call and page, and the ORM's version
+    (an OR of two joins) took 1.4 ms to compile and run, this 0.3 ms (docs/bench.md).
+    """
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+
+    def table(model) -> str:
+        return quote(model._meta.db_table)
+
+    def column(model, field: str) -> str:
+        return quote(model._meta.get_field(field).column)
+
+    direct = user_model.user_permissions.through
+    member = user_model.groups.through
+    granted = Group.permissions.through
+
+    def holds(rows: str, user_column: str, permission_column: str) -> str:
+        return (
+            f"EXISTS (SELECT 1 FROM {rows} JOIN {table(Permission)} p ON p.id = {permission_column} "  # noqa: S608 - names from the models
+            f"JOIN {table(ContentType)} ct ON ct.id = p.{column(Permission, 'content_type')} "
+            f"WHERE {user_column} = %(user)s AND p.codename = %(codename)s AND ct.app_label = %(app_label)s)"
+        )
+
+    through_group = (
+        f"{table(member)} m JOIN {table(granted)} g ON g.{column(granted, 'group')} = m.{column(member, 'group')}"
+    )
+    directly = holds(f"{table(direct)} d", f"d.{column(direct, 'user')}", f"d.{column(direct, 'permission')}")
+    by_group = holds(through_group, f"m.{column(member, 'user')}", f"g.{column(granted, 'permission')}")
+    return f"SELECT {directly} OR {by_group}"
 
 
 def no_access_message() -> str:

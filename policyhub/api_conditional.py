@@ -108,7 +108,7 @@ class ConditionalMixin:
             return Response(data)
         response = respond()
         if response.status_code == status.HTTP_200_OK:
-            kept.set(key, response.data, KEPT_ANSWER_SECONDS)
+            kept.set(key, plain(response.data), KEPT_ANSWER_SECONDS)
         return response
 
     def make_etag(self, request, position: int) -> str:
@@ -138,3 +138,19 @@ class ConditionalMixin:
         if since is not None and last_modified is not None and int(last_modified.timestamp()) <= since:
             return "not_modified"
         return "full"
+
+
+def plain(data):
+    """`data` as plain dicts, lists and strings, ready to keep.
+
+    A serializer's links are `Hyperlink`s, strings that hold the model instance they were made from;
+    a code's instance carries its whole prefetched brief, so pickling the answer into the cache
+    pickled some 250 instances again (6 ms of a 40 ms brief).
+    """
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [plain(value) for value in data]
+    if isinstance(data, str) and type(data) is not str:
+        return str.__str__(data)
+    return data

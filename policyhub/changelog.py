@@ -28,7 +28,7 @@ from functools import partial
 
 from django.apps import apps
 from django.db import connection, models, transaction
-from django.db.models import Case, CharField, Exists, F, Lookup, Q, Value, When
+from django.db.models import Case, CharField, F, Lookup, Q, Value, When
 from django.db.models.functions import Cast, Now
 from django.db.models.signals import m2m_changed
 from django.dispatch import Signal
@@ -348,16 +348,28 @@ def assign_positions() -> None:
 def newest_change() -> tuple[int, datetime | None]:
     """The newest position and when it committed: every change at or below it is visible to reads
     from now on, and every later change gets a higher position."""
-    # One statement on every read: the newest position, and whether committed entries wait for
-    # theirs (only then are they numbered, and the newest read again). SQLite numbers as it writes.
-    waiting = (
-        Value(False) if connection.vendor == "sqlite" else Exists(ChangeLogEntry.objects.filter(position__isnull=True))
-    )
-    newest = _newest().annotate(waiting=waiting).values_list("position", "positioned_at", "waiting").first()
+    newest = _read_newest()
     if newest is None or newest[2]:
         assign_positions()
         newest = _newest().values_list("position", "positioned_at").first()
     return newest[:2] if newest else (0, None)
+
+
+def _read_newest() -> tuple[int, datetime, bool] | None:
+    """The newest position, when it committed, and whether committed entries wait for theirs (only
+    then are they numbered, and the newest read again). SQLite numbers as it writes."""
+    if connection.vendor == "sqlite":
+        newest = _newest().values_list("position", "positioned_at").first()
+        return None if newest is None else (*newest, False)
+    # Written out: it runs on every read, and the ORM took three times as long to compile it as the
+    # database to answer it (0.9 against 0.3 ms, docs/bench.md).
+    table = connection.ops.quote_name(ChangeLogEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT position, positioned_at, EXISTS (SELECT 1 FROM {table} WHERE position IS NULL) "  # noqa: S608 - the model's table
+            f"FROM {table} WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
+        )
+        return cursor.fetchone()
 
 
 def _newest() -> models.QuerySet:

@@ -214,6 +214,19 @@ def test_brief_answer_is_kept_until_published_data_changes(api_client, dataset):
     assert api_client.get(BRIEF).json() == changed
 
 
+def test_kept_brief_holds_its_answer_not_the_rows_it_was_built_from(api_client, dataset):
+    """A kept brief costs about its own JSON in memory: DRF's links hold the model instance they
+    were made from (for the code, its whole prefetched brief), and kept as they were they made the
+    entry many times larger, and pickling them cost some 6 ms of a 40 ms brief."""
+    caches["answers"].clear()
+    body = api_client.get(BRIEF).content
+    kept = caches["answers"]
+    # LocMemCache keeps pickled values.
+    [entry] = kept._cache.values()
+    assert len(entry) < 1.5 * len(body)
+    assert b"django.db.models" not in entry
+
+
 def test_kept_brief_links_follow_the_address_asked(api_client, dataset):
     """The brief's links are absolute: a body kept for one address is not served to another."""
     plain = api_client.get(BRIEF).json()
