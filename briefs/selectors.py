@@ -22,39 +22,62 @@ from payers.selectors import (
 from policyhub.workflow import PENDING_STATES
 
 
-def code_brief_queryset() -> QuerySet[BillingCode]:
+def code_brief_queryset(*, sections: bool = True) -> QuerySet[BillingCode]:
     """Billing codes with every section of their brief prefetched.
 
     Attributes set on each code: `published_briefs`, `coverage` (published criteria with payer, policy
     and diagnosis codes), `documentation` (published requirements), `benchmark_rows`, `open_gaps`,
     plus the catalogue's `modifier_guidance`, `sites_of_service`, `relationships_from/_to`,
-    `code_diagnoses`.
+    `code_diagnoses`. `sections=False` leaves out coverage, documentation and open gaps, which the
+    API reads as plain rows (`brief_section_rows`).
     """
     # Each row's `code` is the brief's own code: the prefetch sets it on the rows, so they do not
     # join and load the code again (50 criteria of a code meant 50 more copies of it).
-    return BillingCode.objects.prefetch_related(
+    prefetches = [
         *catalogue_prefetches(),
-        Prefetch(
-            "coverage_criteria",
-            queryset=_without_code(published_coverage()).order_by("payer__name", "-effective_start"),
-            to_attr="coverage",
-        ),
-        Prefetch(
-            "documentation_requirements",
-            queryset=_without_code(published_documentation()).order_by("payer__name", "kind"),
-            to_attr="documentation",
-        ),
         Prefetch(
             "benchmarks", queryset=Benchmark.objects.published().select_related("payer"), to_attr="benchmark_rows"
         ),
-        Prefetch("gaps", queryset=_without_code(open_gaps()).order_by(*GAP_ORDER), to_attr="open_gaps"),
-    )
+    ]
+    if sections:
+        prefetches += [
+            Prefetch("coverage_criteria", queryset=_without_code(_brief_coverage()), to_attr="coverage"),
+            Prefetch(
+                "documentation_requirements", queryset=_without_code(_brief_documentation()), to_attr="documentation"
+            ),
+            Prefetch("gaps", queryset=_without_code(_brief_gaps()), to_attr="open_gaps"),
+        ]
+    return BillingCode.objects.prefetch_related(*prefetches)
+
+
+def brief_section_rows(code: BillingCode, columns: dict[str, tuple[str, ...]]) -> dict[str, list[dict]]:
+    """The brief's `coverage`, `documentation` and `open_gaps` of `code` as plain rows, each section
+    read with `values(*columns[section])`, in the order and with the rows `code_brief_queryset` gives.
+
+    The API's code detail reads them so: its fifty criteria as model instances (each with its payer,
+    policy and diagnoses) took longer to build than to fetch (docs/bench.md).
+    """
+    sections = {"coverage": _brief_coverage(), "documentation": _brief_documentation(), "open_gaps": _brief_gaps()}
+    return {name: list(rows.filter(code=code).values(*columns[name])) for name, rows in sections.items()}
 
 
 def _without_code(rows: QuerySet) -> QuerySet:
     """`rows` with the same related rows selected, except their billing code."""
     related = [name for name in rows.query.select_related if name != "code"]
     return rows.select_related(None).select_related(*related)
+
+
+def _brief_coverage() -> QuerySet[CoverageCriterion]:
+    # The key last: one payer's criteria can start on the same day.
+    return published_coverage().order_by("payer__name", "-effective_start", "pk")
+
+
+def _brief_documentation() -> QuerySet[DocumentationRequirement]:
+    return published_documentation().order_by("payer__name", "kind", "pk")
+
+
+def _brief_gaps() -> QuerySet[FollowUpGap]:
+    return open_gaps().order_by(*GAP_ORDER)
 
 
 def code_brief(code: str) -> BillingCode | None:

@@ -146,12 +146,17 @@ else:
 # Code briefs kept under their ETag (`ConditionalMixin.full_answer`): in each process's memory, at
 # most KEPT_ANSWERS of them (about 100 KB each), apart from the shared cache, so that they neither
 # crowd out the throttle's counts (the database cache deletes a third of its rows when full) nor
-# fill Redis while a client reads every code once.
-CACHES["answers"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "kept-answers",
-    "OPTIONS": {"MAX_ENTRIES": int(os.environ.get("KEPT_ANSWERS", "200"))},
-}
+# fill Redis while a client reads every code once. KEPT_ANSWERS=0 keeps none: each is built again.
+KEPT_ANSWERS = int(os.environ.get("KEPT_ANSWERS", "200"))
+CACHES["answers"] = (
+    {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "kept-answers",
+        "OPTIONS": {"MAX_ENTRIES": KEPT_ANSWERS},
+    }
+    if KEPT_ANSWERS > 0
+    else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+)
 
 # Background tasks (django-tasks): webhook deliveries, queued in the database, which every worker
 # shares, so no extra service is needed. Workers: `python manage.py db_worker --queue-name webhooks`.

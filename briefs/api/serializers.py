@@ -1,8 +1,11 @@
 """The whole code brief in the API.
 
-Serializers read only what the view's selector has joined or prefetched: none of them queries.
-Workflow fields stay out: the API only ever shows published content.
+Serializers read only what the view's selector has joined or prefetched: none of them queries,
+except a coverage section's one query for its criteria's diagnoses. Workflow fields stay out: the
+API only ever shows published content.
 """
+
+from collections.abc import Callable
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,24 +19,50 @@ from codes.api.serializers import (
     SiteOfServiceSerializer,
     related_codes,
 )
+from payers.api import fast
 from payers.api.serializers import (
     BenchmarkSerializer,
     CoverageCriterionSerializer,
     DocumentationRequirementSerializer,
     FollowUpGapSerializer,
 )
+from policyhub.representations import links_of
 
 
-def _without_code(serializer_class, name):
-    """The same representation inside a code's brief, where the code is the brief's own."""
-    meta = type("Meta", (serializer_class.Meta,), {"fields": [f for f in serializer_class.Meta.fields if f != "code"]})
-    return type(name, (serializer_class,), {"Meta": meta, "__doc__": serializer_class.__doc__})
+class SectionRowsSerializer(serializers.ListSerializer):
+    """A brief section read as plain rows (`briefs.selectors.brief_section_rows`), turned into the
+    child serializer's output all at once by its `payers/api/fast.py` builder."""
+
+    build: Callable[..., list[dict]]
+
+    def to_representation(self, data):
+        return self.build(list(data), links_of(self), with_code=False)
 
 
-BriefCoverageSerializer = _without_code(CoverageCriterionSerializer, "BriefCoverageSerializer")
-BriefDocumentationSerializer = _without_code(DocumentationRequirementSerializer, "BriefDocumentationSerializer")
+def _without_code(serializer_class, name, build=None):
+    """The same representation inside a code's brief, where the code is the brief's own; with
+    `build`, of the rows it turns into that (read with `fast.without_code(...)` of the list's columns)."""
+    meta = {"fields": [f for f in serializer_class.Meta.fields if f != "code"]}
+    if build is not None:
+        meta["list_serializer_class"] = type(f"{name}Rows", (SectionRowsSerializer,), {"build": staticmethod(build)})
+    meta_class = type("Meta", (serializer_class.Meta,), meta)
+    return type(name, (serializer_class,), {"Meta": meta_class, "__doc__": serializer_class.__doc__})
+
+
+BriefCoverageSerializer = _without_code(
+    CoverageCriterionSerializer, "BriefCoverageSerializer", fast.criteria_from_values
+)
+BriefDocumentationSerializer = _without_code(
+    DocumentationRequirementSerializer, "BriefDocumentationSerializer", fast.requirements_from_values
+)
 BriefBenchmarkSerializer = _without_code(BenchmarkSerializer, "BriefBenchmarkSerializer")
-BriefGapSerializer = _without_code(FollowUpGapSerializer, "BriefGapSerializer")
+BriefGapSerializer = _without_code(FollowUpGapSerializer, "BriefGapSerializer", fast.gaps_from_values)
+# The columns each section's rows are read with (CodeViewSet.get_object).
+BRIEF_SECTION_COLUMNS = {
+    "coverage": fast.without_code(fast.CRITERION_VALUES),
+    "documentation": fast.without_code(fast.REQUIREMENT_VALUES),
+    "open_gaps": fast.without_code(fast.GAP_VALUES),
+}
 
 
 class CodeBriefSerializer(BillingCodeSerializer):

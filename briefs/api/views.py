@@ -9,8 +9,8 @@ the API and the pages agree; only published content is ever returned.
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 
 from briefs.api.examples import CODE_BRIEF_EXAMPLE
-from briefs.api.serializers import CodeBriefSerializer
-from briefs.selectors import code_brief_queryset
+from briefs.api.serializers import BRIEF_SECTION_COLUMNS, CodeBriefSerializer
+from briefs.selectors import brief_section_rows, code_brief_queryset
 from codes.api.serializers import CODES_PAGE, BillingCodeSerializer
 from codes.selectors import billing_codes_with_titles
 from payers.filtersets import CodeCoverageFilterSet
@@ -49,8 +49,16 @@ class CodeViewSet(ReadOnlyViewSet):
 
     def get_queryset(self):
         if self.action == "retrieve":
-            return code_brief_queryset()
+            return code_brief_queryset(sections=False)
         return billing_codes_with_titles()
+
+    def get_object(self):
+        code = super().get_object()
+        # Coverage, documentation and open gaps as plain rows, built by CodeBriefSerializer's
+        # section serializers at once (briefs.selectors.brief_section_rows).
+        for name, rows in brief_section_rows(code, BRIEF_SECTION_COLUMNS).items():
+            setattr(code, name, rows)
+        return code
 
     def get_serializer_class(self):
         return CodeBriefSerializer if self.action == "retrieve" else BillingCodeSerializer

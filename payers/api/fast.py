@@ -76,11 +76,18 @@ GAP_VALUES = (
     *POLICY_SUMMARY,
 )
 
+
+def without_code(columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of a row shown inside its code's own brief, where the code is the brief's."""
+    return tuple(column for column in columns if column not in CODE_SUMMARY)
+
+
 PAYER_VALUES = ("slug", "name", "kind", "is_national", "is_tracked", "website", "updated_at")
 
 
-def criteria_from_values(rows: list[dict], link: Links) -> list[dict]:
-    """`criterion()`'s output for rows read with `values(*CRITERION_VALUES)`; one query for their diagnoses."""
+def criteria_from_values(rows: list[dict], link: Links, *, with_code: bool = True) -> list[dict]:
+    """`criterion()`'s output for rows read with `values(*CRITERION_VALUES)` (without the code's
+    columns when `with_code` is false, as in a code's brief); one query for their diagnoses."""
     through = CoverageCriterion.diagnosis_codes.through
     diagnoses: dict[int, list[dict]] = {row["id"]: [] for row in rows}
     links = (
@@ -95,7 +102,7 @@ def criteria_from_values(rows: list[dict], link: Links) -> list[dict]:
         diagnoses[criterion_id].append(_diagnosis(code, description, is_billable, link))
     return [
         {
-            **_head_of(row, "api:coverage-criterion-detail", link),
+            **_head_of(row, "api:coverage-criterion-detail", link, with_code),
             **_criterion_facts(row),
             "diagnosis_codes": diagnoses[row["id"]],
             "policy": _policy_of(row, link),
@@ -105,11 +112,11 @@ def criteria_from_values(rows: list[dict], link: Links) -> list[dict]:
     ]
 
 
-def requirements_from_values(rows: list[dict], link: Links) -> list[dict]:
+def requirements_from_values(rows: list[dict], link: Links, *, with_code: bool = True) -> list[dict]:
     """`requirement()`'s output for rows read with `values(*REQUIREMENT_VALUES)`."""
     return [
         {
-            **_head_of(row, "api:documentation-requirement-detail", link),
+            **_head_of(row, "api:documentation-requirement-detail", link, with_code),
             "kind": row["kind"],
             "text": row["text"],
             "level": row["level"],
@@ -121,11 +128,11 @@ def requirements_from_values(rows: list[dict], link: Links) -> list[dict]:
     ]
 
 
-def gaps_from_values(rows: list[dict], link: Links) -> list[dict]:
+def gaps_from_values(rows: list[dict], link: Links, *, with_code: bool = True) -> list[dict]:
     """`gap()`'s output for rows read with `values(*GAP_VALUES)`."""
     return [
         {
-            **_head_of(row, "api:gap-detail", link),
+            **_head_of(row, "api:gap-detail", link, with_code),
             "policy": _policy_of(row, link),
             "category": row["category"],
             "description": row["description"],
@@ -166,14 +173,14 @@ GAPS_PAGE = ValuesPage(GAP_VALUES, gaps_from_values)
 PAYERS_PAGE = ValuesPage(PAYER_VALUES, payers_from_values)
 
 
-def _head_of(row: dict, view_name: str, link: Links) -> dict:
-    """Key, link, code and payer: how every row about a code and a payer begins."""
-    return {
-        "id": row["id"],
-        "url": link(view_name, row["id"]),
-        "code": _code_of(row, link),
-        "payer": _payer_of(row, link),
-    }
+def _head_of(row: dict, view_name: str, link: Links, with_code: bool = True) -> dict:
+    """Key, link, code (unless shown inside the code's own brief) and payer: how every row about a
+    code and a payer begins."""
+    head = {"id": row["id"], "url": link(view_name, row["id"])}
+    if with_code:
+        head["code"] = _code_of(row, link)
+    head["payer"] = _payer_of(row, link)
+    return head
 
 
 def _code_of(row: dict, link: Links) -> dict | None:

@@ -92,3 +92,69 @@ def test_drafts_stay_hidden_from_superusers_too(admin_client, dataset):
     """Even a superuser's session sees only published content in the API."""
     assert b"Secret" not in admin_client.get("/api/v1/codes/A0021/").content
     assert admin_client.get(f"/api/v1/coverage-criteria/{dataset.draft_coverage.pk}/").status_code == 404
+
+
+def test_brief_sections_read_as_rows_equal_the_pages_rows_in_order(api_client, dataset):
+    """The API reads coverage, documentation and open gaps as plain rows; the brief page reads them as
+    model instances. Both show the same rows in the same order: coverage by payer name, newest start
+    first; documentation by payer name, then kind (ties by key); gaps by priority, then due date."""
+    import datetime as dt
+
+    from briefs.selectors import code_brief
+    from payers.api import fast
+    from policyhub.representations import Links
+    from tests.factories import (
+        CoverageCriterionFactory,
+        DocumentationRequirementFactory,
+        FollowUpGapFactory,
+        PayerFactory,
+        PolicyDocumentFactory,
+    )
+
+    code = dataset.mitral
+    zeta, alpha = PayerFactory(name="Zeta Health"), PayerFactory(name="Alpha Care")
+    policy = PolicyDocumentFactory(payer=alpha)
+    # Written in an order that no sort gives back; one payer's periods may not overlap.
+    for payer, start, end in (
+        (zeta, dt.date(2024, 1, 1), None),
+        (alpha, dt.date(2023, 1, 1), dt.date(2023, 12, 31)),
+        (alpha, dt.date(2025, 1, 1), None),
+        (alpha, dt.date(2024, 1, 1), dt.date(2024, 12, 31)),
+    ):
+        CoverageCriterionFactory(code=code, payer=payer, effective_start=start, effective_end=end, policy=policy)
+    for payer, kind in ((zeta, "imaging"), (alpha, "operative"), (alpha, "imaging"), (alpha, "imaging")):
+        DocumentationRequirementFactory(code=code, payer=payer, kind=kind, policy=policy)
+    for priority, due in ((3, None), (1, dt.date(2026, 3, 1)), (1, None), (1, dt.date(2026, 1, 1))):
+        FollowUpGapFactory(code=code, payer=alpha, priority=priority, due_date=due)
+
+    brief = api_client.get(f"/api/v1/codes/{code.code}/").json()
+
+    page = code_brief(code.code)
+    link = Links(api_client.get("/api/v1/").wsgi_request)
+    assert brief["coverage"] == [fast.criterion(row, link, with_code=False) for row in page.coverage]
+    assert brief["documentation_requirements"] == [
+        fast.requirement(row, link, with_code=False) for row in page.documentation
+    ]
+    assert brief["open_gaps"] == [fast.gap(row, link, with_code=False) for row in page.open_gaps]
+    payers = [row["payer"]["name"] if row["payer"] else "" for row in brief["coverage"]]
+    assert payers == sorted(payers) and len(brief["coverage"]) >= 5
+    alpha_starts = [row["effective_start"] for row in brief["coverage"] if row["payer"]["name"] == "Alpha Care"]
+    assert alpha_starts == ["2025-01-01", "2024-01-01", "2023-01-01"]
+    kinds = [
+        row["kind"]
+        for row in brief["documentation_requirements"]
+        if row["payer"] and row["payer"]["name"] == "Alpha Care"
+    ]
+    assert kinds == ["imaging", "imaging", "operative"]
+    tied = [
+        row["id"]
+        for row in brief["documentation_requirements"]
+        if row["kind"] == "imaging" and row["payer"] and row["payer"]["name"] == "Alpha Care"
+    ]
+    assert len(tied) == 2 and tied == sorted(tied)
+    ours = [
+        (row["priority"], row["due_date"])
+        for row in brief["open_gaps"]
+        if row["payer"] and row["payer"]["slug"] == alpha.slug
+    ]
+    assert ours == [(1, "2026-01-01"), (1, "2026-03-01"), (1, None), (3, None)]

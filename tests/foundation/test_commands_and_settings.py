@@ -106,3 +106,16 @@ class TestProductionSettings:
         result = manage("check", DJANGO_ENV="production", SECRET_KEY=STRONG_KEY)
         assert result.returncode != 0
         assert "ALLOWED_HOSTS must be set when DJANGO_ENV=production." in result.stderr
+
+
+@pytest.mark.parametrize(("kept", "backend"), [("200", ["LocMemCache", "200"]), ("0", ["DummyCache", "300"])])
+def test_kept_answers_sets_how_many_briefs_each_process_keeps(kept, backend):
+    """KEPT_ANSWERS bounds the briefs a process keeps under their ETag; 0 keeps none (each is built)."""
+    script = (
+        "from django.core.cache import caches; kept = caches['answers']; "
+        "print(type(kept).__name__, getattr(kept, '_max_entries', '-'))"
+    )
+    result = manage("shell", "-c", script, KEPT_ANSWERS=kept)
+    assert result.returncode == 0, result.stderr
+    # A DummyCache keeps nothing, whatever its (default) bound.
+    assert result.stdout.splitlines()[-1].split() == backend
