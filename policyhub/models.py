@@ -198,6 +198,11 @@ class ReviewedModel(CuratedModel):
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     review_comment = models.TextField(blank=True, help_text="The reviewer's reason when sending an item back to draft.")
 
+    # Set on the rows an editor's preview shows in place of published ones (briefs.sections). The
+    # default spares templates a failed lookup per row, which Django answers with `dir()` of the
+    # whole instance: 50 rows of a payer's page, up to 1,250 cells of the coverage matrix.
+    is_pending = False
+
     objects = ReviewedQuerySet.as_manager()
 
     class Meta:
