@@ -47,7 +47,7 @@ def _holds_permission_sql() -> str:
     """Whether user %(user)s holds permission %(app_label)s.%(codename)s, directly or through a group.
 
     Written out, not built with the ORM: it runs on every API call and page, and the ORM's version
-    (an OR of two joins) took 1.4 ms to compile and run, this 0.3 ms (docs/bench.md).
+    (an OR of two joins) took 1.4 ms to compile and run, this 0.7 ms (docs/bench.md).
     """
     user_model = get_user_model()
     quote = connection.ops.quote_name
