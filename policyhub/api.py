@@ -162,7 +162,9 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(self.values_page.represent(rows, Links(self.request)))
 
     def retrieve(self, request, *args, **kwargs):
-        queryset = self.filtered_queryset().filter(**{self.lookup_field: self.get_lookup_value()})
+        # Without a query string no filter narrows the detail: its 304 builds no FilterSet.
+        rows = self.filtered_queryset() if request.query_params else self.get_queryset()
+        queryset = rows.filter(**{self.lookup_field: self.get_lookup_value()})
         respond = super().retrieve
         if not queryset.exists():
             return respond(request, *args, **kwargs)  # answers 404

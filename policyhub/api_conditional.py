@@ -40,12 +40,12 @@ class ConditionalMixin:
     keeps_detail_answers = False
 
     def list(self, request, *args, **kwargs):
-        queryset = self.check_parameters(request)
-        return self.conditional(request, lambda: self.list_page(queryset))
+        self.check_parameters(request)
+        return self.conditional(request, lambda: self.list_page(self.filtered_queryset()))
 
     def list_page(self, queryset) -> Response:
-        """`ListModelMixin.list` on the queryset `check_parameters` filtered: the FilterSet (form,
-        validation, deep-copied filters) is built once per request (`filtered_queryset`)."""
+        """`ListModelMixin.list` on the filtered queryset: the FilterSet (form, validation,
+        deep-copied filters) is built once per request (`filtered_queryset`)."""
         page = self.paginate_queryset(queryset)
         if page is not None:
             return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -58,16 +58,20 @@ class ConditionalMixin:
             self._filtered_queryset = self.filter_queryset(self.get_queryset())
         return self._filtered_queryset
 
-    def check_parameters(self, request):
+    def check_parameters(self, request) -> None:
         """Raise the 400 that the full response would give: filters, ordering, page size, cursor.
-        Returns the filtered queryset the full response reads."""
-        queryset = self.filtered_queryset()
+
+        Without a query string there is nothing to refuse: a 304 of a list's first page, what a
+        poller asks most, then builds no FilterSet at all (a fifth of its time in process).
+        """
+        if not request.query_params:
+            return
+        self.filtered_queryset()
         paginator = self.paginator
         if paginator is not None and hasattr(paginator, "cursor"):
             paginator.cursor.request = request
             paginator.cursor.ordering = tuple(getattr(self, "cursor_ordering", ("pk",)))
             paginator.cursor.decode(request.query_params.get("cursor", ""))
-        return queryset
 
     def conditional(self, request, respond: Callable[[], Response]) -> Response:
         position, last_modified = newest_change(request)

@@ -242,3 +242,26 @@ def test_code_list_pages_are_read_each_time(api_client, dataset):
         api_client.get("/api/v1/codes/")
     assert any("codes_billingcode" in query["sql"] for query in again.captured_queries)
     assert not any("api-answer" in query["sql"] for query in again.captured_queries)
+
+
+def test_304_without_a_query_string_builds_no_filterset(api_client, dataset, monkeypatch):
+    """Nothing to validate, nothing built: a poller's 304 of a first page or a brief skips the
+    FilterSet (its form and filters), and a query string still has every parameter checked first."""
+    from policyhub.filtersets import BaseFilterSet
+
+    built = []
+    original = BaseFilterSet.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BaseFilterSet, "__init__", counting)
+    url = "/api/v1/coverage-criteria/"
+    for plain_url in (url, BRIEF):
+        etag = _etag(api_client, plain_url)
+        built.clear()
+        assert api_client.get(plain_url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+        assert built == []
+    assert api_client.get(url, {"effective_on": "soon"}, HTTP_IF_NONE_MATCH="*").status_code == 400
+    assert built
