@@ -1,8 +1,20 @@
 """A code's detail is its whole brief, published content only."""
 
+import datetime as dt
+
 import pytest
 
+from briefs.selectors import code_brief
+from payers.api import fast
+from policyhub.representations import Links
 from tests.api.helpers import RESOURCES, detail_url, list_url
+from tests.factories import (
+    CoverageCriterionFactory,
+    DocumentationRequirementFactory,
+    FollowUpGapFactory,
+    PayerFactory,
+    PolicyDocumentFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,19 +110,6 @@ def test_brief_sections_read_as_rows_equal_the_pages_rows_in_order(api_client, d
     """The API reads coverage, documentation and open gaps as plain rows; the brief page reads them as
     model instances. Both show the same rows in the same order: coverage by payer name, newest start
     first; documentation by payer name, then kind (ties by key); gaps by priority, then due date."""
-    import datetime as dt
-
-    from briefs.selectors import code_brief
-    from payers.api import fast
-    from policyhub.representations import Links
-    from tests.factories import (
-        CoverageCriterionFactory,
-        DocumentationRequirementFactory,
-        FollowUpGapFactory,
-        PayerFactory,
-        PolicyDocumentFactory,
-    )
-
     code = dataset.mitral
     zeta, alpha = PayerFactory(name="Zeta Health"), PayerFactory(name="Alpha Care")
     policy = PolicyDocumentFactory(payer=alpha)

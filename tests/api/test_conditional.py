@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from payers.choices import CoverageStatus, GapStatus
 from policyhub.changelog import ChangeLogEntry
 from policyhub.choices import WorkflowState
+from policyhub.filtersets import BaseFilterSet
 from tests.api.helpers import RESOURCES, detail_url, list_url
 from tests.factories import CoverageCriterionFactory, PayerFactory
 
@@ -247,8 +248,6 @@ def test_code_list_pages_are_read_each_time(api_client, dataset):
 def test_304_without_a_query_string_builds_no_filterset(api_client, dataset, monkeypatch):
     """Nothing to validate, nothing built: a poller's 304 of a first page or a brief skips the
     FilterSet (its form and filters), and a query string still has every parameter checked first."""
-    from policyhub.filtersets import BaseFilterSet
-
     built = []
     original = BaseFilterSet.__init__
 

@@ -2,17 +2,20 @@
 recording their last use, and throttled one by one."""
 
 import hashlib
+import pickle
 import re
 import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from policyhub.authentication import ApiTokenRateThrottle
 from policyhub.models import ApiToken
 from tests.factories import UserFactory
 
@@ -156,8 +159,6 @@ def test_each_token_has_its_own_request_budget(reader, settings):
 def test_the_rate_counts_the_last_full_period_across_window_edges(reader, settings, monkeypatch):
     """Three a minute means three in any sixty seconds: three asked at the end of one minute leave
     none for the start of the next, and the budget comes back as that minute slides out."""
-    from policyhub.authentication import ApiTokenRateThrottle
-
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_token": "3/minute"}}
     now = [60 * 1_000_000 + 57.0]  # three seconds before a minute's edge
     monkeypatch.setattr(ApiTokenRateThrottle, "timer", lambda self: now[0])
@@ -177,10 +178,6 @@ def test_a_busy_tokens_count_stays_small(reader, settings):
     """However many requests a token makes, its count is a few bytes in the shared cache (DRF's own
     throttle kept the time of each request of the period: 10,000 at the default rate, read and
     written back on every request)."""
-    import pickle
-
-    from django.core.cache import cache
-
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api_token": "1000/hour"}}
     token, key = ApiToken.objects.issue(user=reader)
     client = _client(key)
