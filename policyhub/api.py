@@ -12,11 +12,12 @@ from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.filters import OrderingFilter
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from policyhub.api_conditional import ConditionalMixin
 from policyhub.api_pagination import MAX_PAGE_SIZE, PAGE_SIZE, PageOrCursorPagination
+from policyhub.api_renderers import JSONRenderer
 from policyhub.representations import Links, ValuesPage
 
 __all__ = ["MAX_PAGE_SIZE", "PAGE_SIZE", "ConditionalMixin", "PageOrCursorPagination", "ReadOnlyViewSet"]

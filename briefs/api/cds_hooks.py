@@ -11,7 +11,6 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,6 +20,7 @@ from briefs.cds_response import hook_response
 from briefs.choices import AssertionChannel
 from briefs.coverage_check import check_coverage, record_assertion
 from briefs.coverage_facts import CoverageInputError
+from policyhub.api_renderers import JSONRenderer
 
 
 class CdsHooksView(APIView):

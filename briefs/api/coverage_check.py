@@ -5,7 +5,6 @@ The one POST of the read-only API: it changes no curated data, only keeps its an
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +14,7 @@ from briefs.choices import AssertionChannel
 from briefs.coverage_check import assert_coverage
 from briefs.coverage_facts import CoverageInputError
 from policyhub.api import ApiBrowsableRenderer, ErrorSerializer
+from policyhub.api_renderers import JSONRenderer
 
 
 class CoverageCheckView(APIView):

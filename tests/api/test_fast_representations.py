@@ -1,8 +1,12 @@
 """The hand-written representations of hot rows (payers/api/fast.py) equal DRF's field-by-field
 output of the serializer that declares them, row by row."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 from rest_framework.test import APIRequestFactory
 
 from briefs.api.serializers import BriefCoverageSerializer, BriefDocumentationSerializer, BriefGapSerializer
@@ -17,6 +21,8 @@ from payers.api.serializers import (
     PayerSerializer,
 )
 from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
+from policyhub.api_changes import ENTRY_COLUMNS, ChangeSerializer, entries_from_values
+from policyhub.changelog import ChangeLogEntry
 from policyhub.representations import Links, ValuesPage
 from tests.factories import (
     DiagnosisCodeFactory,
@@ -123,3 +129,25 @@ def test_codes_read_as_values_equal_the_declared_serializer(dataset):
     codes = list(BillingCode.objects.prefetch_related(published_brief_prefetch()).order_by("pk"))
     assert {bool(code.published_briefs) for code in codes} == {True, False}
     assert_values_page_as_declared(CODES_PAGE, BillingCodeSerializer, codes, read_from=billing_codes_with_titles())
+
+
+def test_change_feed_entries_built_by_hand_equal_the_declared_serializer(db):
+    """The changes feed builds its entries from plain rows (`entries_from_values`): upserts with a
+    link, removals without one, keys that need escaping in a URL, entries with and without a billing
+    code — each exactly as `ChangeSerializer` declares it, keys in the same order."""
+    now = timezone.now()
+    entries = [
+        ChangeLogEntry(position=1, resource="codes", key="93590", action="upserted", billing_code="93590"),
+        ChangeLogEntry(position=2, resource="payers", key="aetna", action="removed"),
+        ChangeLogEntry(position=3, resource="coverage-criteria", key="a b/c?", action="upserted", billing_code="93592"),
+    ]
+    for entry in entries:
+        entry.positioned_at = now - timedelta(microseconds=entry.position)
+    ChangeLogEntry.objects.bulk_create(entries)
+    request = APIRequestFactory().get("/api/v1/changes/")
+    rows = ChangeLogEntry.objects.order_by("position").values_list(*ENTRY_COLUMNS)
+    built = entries_from_values(list(rows), reverse("api:api-root", request=request))
+    declared = ChangeSerializer(ChangeLogEntry.objects.order_by("position"), many=True, context={"request": request})
+    assert built == declared.data
+    assert [list(entry) for entry in built] == [list(entry) for entry in declared.data]
+    assert built[1]["url"] is None and built[2]["url"].endswith("/coverage-criteria/a%20b%2Fc%3F/")

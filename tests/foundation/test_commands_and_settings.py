@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.test import RequestFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,3 +120,17 @@ def test_kept_answers_sets_how_many_briefs_each_process_keeps(kept, backend):
     assert result.returncode == 0, result.stderr
     # A DummyCache keeps nothing, whatever its (default) bound.
     assert result.stdout.splitlines()[-1].split() == backend
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_postgresql_keeps_repeated_statements_prepared(db):
+    """On PostgreSQL a statement run again and again on a connection is prepared once (no
+    planning on each API call); DB_SERVER_SIDE_BINDING=false turns it off for poolers that cannot
+    keep prepared statements."""
+    with connection.cursor() as cursor:
+        for _ in range(6):
+            cursor.execute("SELECT count(*) FROM django_content_type WHERE app_label = %s", ["codes"])
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%app_label = $1%"])
+        assert cursor.fetchone()[0] == 1
+    script = "from django.db import connection; print(connection.settings_dict['OPTIONS'].get('server_side_binding'))"
+    assert manage("shell", "-c", script, DB_SERVER_SIDE_BINDING="false").stdout.split()[-1] == "None"

@@ -191,6 +191,25 @@ def test_a_token_reads_only_while_its_user_may(users):
     assert "Viewer role" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("who", "status"), [("viewer", 200), ("auditor", 200), ("superuser", 200), ("no-role", 403), ("reviewer", 200)]
+)
+def test_a_token_reads_as_its_user_may(users, django_user_model, who, status):
+    """A token reads exactly when its user may: through a role (a group), through the read
+    permission given directly, or as a superuser; a user with neither gets 403. (The token's
+    look-up and this check are one statement, `policyhub.authentication.token_with_user`.)"""
+    from django.contrib.auth.models import Permission
+
+    if who == "auditor":
+        users[who] = django_user_model.objects.create_user("auditor", password="pw-auditor-123")
+        users[who].user_permissions.add(Permission.objects.get(codename="view_billingcode"))
+    _, key = ApiToken.objects.issue(user=users[who], name=who)
+    response = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/codes/")
+    assert response.status_code == status
+    if status == 403:
+        assert "Viewer role" in response.json()["detail"]
+
+
 def test_no_role_page_says_whom_to_ask(users, settings):
     """A logged-in user without a role sees the 403 page in the site's layout, naming whom to ask."""
     settings.ACCESS_CONTACT = "Dana at the revenue-cycle desk"
