@@ -99,7 +99,7 @@ ENTRY_COLUMNS = ("position", "resource", "key", "action", "billing_code", "posit
 
 def entries_from_values(rows, api_root: str) -> list[dict]:
     """`ChangeSerializer`'s output for rows of `ENTRY_COLUMNS`, built by hand: a feed page is
-    up to 1,000 entries of seven plain fields, and DRF's per-field calls cost more than the page's own
+    up to 500 entries of seven plain fields, and DRF's per-field calls cost more than the page's own
     query (docs/bench.md). `api_root` is the API root's absolute URL."""
     return [
         {

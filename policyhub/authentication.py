@@ -83,7 +83,7 @@ def _instance(model, values):
 
 @functools.cache
 def _converters(model) -> list:
-    """What the ORM's compiler would apply to each concrete field's column, where anything."""
+    """The converters the ORM's compiler applies to each concrete field's column, for the fields that have any."""
     found = []
     for index, field in enumerate(model._meta.concrete_fields):
         column = field.get_col(model._meta.db_table)
