@@ -19,7 +19,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from policyhub.api_conditional import ConditionalMixin
 from policyhub.api_pagination import MAX_PAGE_SIZE, PAGE_SIZE, change_position
 from policyhub.api_schema import ApiAutoSchema
-from policyhub.changelog import ChangeAction, ChangeLogEntry
+from policyhub.changelog import ChangeAction, ChangeLogEntry, entry_rows
 from policyhub.representations import time_text
 
 
@@ -93,12 +93,8 @@ def entry_url(api_root: str, resource: str, key: str, action: str) -> str | None
     return f"{api_root}{resource}/{quote(key, safe='')}/"
 
 
-# What a page reads of each entry: plain rows, not model instances (`entries_from_values`).
-ENTRY_COLUMNS = ("position", "resource", "key", "action", "billing_code", "positioned_at")
-
-
 def entries_from_values(rows, api_root: str) -> list[dict]:
-    """`ChangeSerializer`'s output for rows of `ENTRY_COLUMNS`, built by hand: a feed page is
+    """`ChangeSerializer`'s output for rows of `changelog.ENTRY_COLUMNS`, built by hand: a feed page is
     up to 500 entries of seven plain fields, and DRF's per-field calls cost more than the page's own
     query (docs/bench.md). `api_root` is the API root's absolute URL."""
     return [
@@ -165,10 +161,7 @@ class ChangeViewSet(ConditionalMixin, viewsets.GenericViewSet):
         if "since" in self.params:
             after = _position_before(self.params["since"])
         size = min(self.params.get("page_size", PAGE_SIZE), MAX_PAGE_SIZE)
-        entries = ChangeLogEntry.objects.filter(position__gt=after, position__lte=top).order_by("position")
-        if self.params.get("resource"):
-            entries = entries.filter(resource__in=self.params["resource"])
-        rows = list(entries.values_list(*ENTRY_COLUMNS)[: size + 1])
+        rows = entry_rows(after=after, upto=top, limit=size + 1, resources=sorted(self.params.get("resource", ())))
         next_url = None
         if len(rows) > size:
             rows = rows[:size]

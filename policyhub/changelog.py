@@ -372,5 +372,29 @@ def _read_newest() -> tuple[int, datetime, bool] | None:
         return cursor.fetchone()
 
 
+# What a reader of the log gets of each entry (the changes feed, webhook batches), as plain rows.
+ENTRY_COLUMNS = ("position", "resource", "key", "action", "billing_code", "positioned_at")
+
+
+def entry_rows(*, after: int, upto: int, limit: int, resources: Sequence[str] = ()) -> list[tuple]:
+    """Entries after position `after` and up to `upto`, in position order, at most `limit`, as
+    tuples of `ENTRY_COLUMNS`; only of `resources` when given.
+
+    Written out: every sync client polls it, and the ORM took longer to compile it than the
+    database to answer it (1.09 against 0.68 ms a page of 100, docs/bench.md).
+    """
+    quote = connection.ops.quote_name
+    table = quote(ChangeLogEntry._meta.db_table)
+    columns = ", ".join(quote(ChangeLogEntry._meta.get_field(name).column) for name in ENTRY_COLUMNS)
+    only = f" AND resource IN ({', '.join(['%s'] * len(resources))})" if resources else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {table} WHERE position > %s AND position <= %s{only} "  # noqa: S608 - names from the model
+            "ORDER BY position LIMIT %s",
+            [after, upto, *resources, limit],
+        )
+        return cursor.fetchall()
+
+
 def _newest() -> models.QuerySet:
     return ChangeLogEntry.objects.filter(position__isnull=False).order_by("-position")

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from policyhub.changelog import ChangeLogEntry, changes_committed, newest_change
+from policyhub.changelog import ENTRY_COLUMNS, ChangeLogEntry, changes_committed, newest_change
 
 SIGNATURE_HEADER = "X-PolicyHub-Signature"
 TIMESTAMP_HEADER = "X-PolicyHub-Timestamp"
@@ -236,7 +236,7 @@ def _claim(endpoint_id: int) -> bool:
 
 def deliver_batch(endpoint_id: int) -> Batch:
     """Send the next batch of changes to the endpoint, if it is this worker's to send."""
-    from policyhub.api_changes import ENTRY_COLUMNS, entries_from_values
+    from policyhub.api_changes import entries_from_values
 
     if not _claim(endpoint_id):
         return Batch.NOT_MINE

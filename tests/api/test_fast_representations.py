@@ -21,8 +21,8 @@ from payers.api.serializers import (
     PayerSerializer,
 )
 from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer
-from policyhub.api_changes import ENTRY_COLUMNS, ChangeSerializer, entries_from_values
-from policyhub.changelog import ChangeLogEntry
+from policyhub.api_changes import ChangeSerializer, entries_from_values
+from policyhub.changelog import ChangeLogEntry, entry_rows
 from policyhub.representations import Links, ValuesPage
 from tests.factories import (
     DiagnosisCodeFactory,
@@ -132,9 +132,10 @@ def test_codes_read_as_values_equal_the_declared_serializer(dataset):
 
 
 def test_change_feed_entries_built_by_hand_equal_the_declared_serializer(db):
-    """The changes feed builds its entries from plain rows (`entries_from_values`): upserts with a
-    link, removals without one, keys that need escaping in a URL, entries with and without a billing
-    code — each exactly as `ChangeSerializer` declares it, keys in the same order."""
+    """The changes feed reads its entries as plain rows (`entry_rows`) and builds them by hand
+    (`entries_from_values`): upserts with a link, removals without one, keys that need escaping in
+    a URL, entries with and without a billing code — each exactly as `ChangeSerializer` declares
+    it, keys in the same order."""
     now = timezone.now()
     entries = [
         ChangeLogEntry(position=1, resource="codes", key="93590", action="upserted", billing_code="93590"),
@@ -145,9 +146,11 @@ def test_change_feed_entries_built_by_hand_equal_the_declared_serializer(db):
         entry.positioned_at = now - timedelta(microseconds=entry.position)
     ChangeLogEntry.objects.bulk_create(entries)
     request = APIRequestFactory().get("/api/v1/changes/")
-    rows = ChangeLogEntry.objects.order_by("position").values_list(*ENTRY_COLUMNS)
-    built = entries_from_values(list(rows), reverse("api:api-root", request=request))
+    rows = entry_rows(after=0, upto=3, limit=10)  # as the feed reads them (on SQLite: naive times)
+    built = entries_from_values(rows, reverse("api:api-root", request=request))
     declared = ChangeSerializer(ChangeLogEntry.objects.order_by("position"), many=True, context={"request": request})
     assert built == declared.data
     assert [list(entry) for entry in built] == [list(entry) for entry in declared.data]
     assert built[1]["url"] is None and built[2]["url"].endswith("/coverage-criteria/a%20b%2Fc%3F/")
+    assert [row[0] for row in entry_rows(after=0, upto=3, limit=10, resources=["payers", "codes"])] == [1, 2]
+    assert [row[0] for row in entry_rows(after=1, upto=2, limit=10)] == [2]
