@@ -15,8 +15,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import BasePermission
 
-from briefs.coverage_sql import Columns, fetch_models
 from briefs.models import CdsClient
+from policyhub.raw_sql import Columns, fetch_models
 
 # CDS Hooks forbids `none` and symmetric (HMAC) algorithms.
 ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")

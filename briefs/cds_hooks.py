@@ -14,10 +14,10 @@ from datetime import date
 from django.utils import timezone
 
 from briefs.coverage_facts import IDENTIFIER, PAYER, CoverageInputError, CoverageQuestion, OrderItem
-from briefs.coverage_sql import fetch_models, placeholders
 from codes.choices import CodeSystem
 from codes.models import DiagnosisCode
 from payers.models import Payer
+from policyhub.raw_sql import fetch_models, placeholders
 
 CPT_SYSTEM = "http://www.ama-assn.org/go/cpt"
 HCPCS_SYSTEM = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"

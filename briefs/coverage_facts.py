@@ -10,13 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from briefs.coverage_sql import Columns, fetch, fetch_models, placeholders
 from briefs.models import PayerIdentifier
 from codes.choices import RelationshipKind
 from codes.models import BillingCode, CodeRelationship, DiagnosisCode, Modifier, PlaceOfService, SiteOfService
 from payers.choices import OPEN_GAP_STATUSES
 from payers.models import CoverageCriterion, DocumentationRequirement, FollowUpGap, Payer, PolicyDocument
 from policyhub.choices import WorkflowState
+from policyhub.raw_sql import Columns, fetch, fetch_models, placeholders
 
 # The columns each look-up reads: what the decision and the answer's citations use.
 PAYER = Columns.of(Payer, "y", {"name", "slug"})

@@ -8,7 +8,6 @@ import functools
 import math
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
@@ -17,6 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from policyhub.access import holds_read_permission_sql, read_permission_params, remember_can_read
 from policyhub.models import ApiToken
+from policyhub.raw_sql import Columns, fetch
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -59,53 +59,26 @@ def token_with_user(digest: str) -> ApiToken | None:
     Written out, not built with the ORM: compiling the ORM's token-and-user query and then asking
     for the permission separately cost 2.3 ms a call, this one statement about 0.5 ms (docs/bench.md).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(), read_permission_params(digest=digest))
-        row = cursor.fetchone()
-    if row is None:
+    token, user, sql = _token_statement()
+    rows = fetch(sql, read_permission_params(digest=digest))
+    if not rows:
         return None
-    token_width = len(ApiToken._meta.concrete_fields)
-    token = _instance(ApiToken, row[:token_width])
-    token.user = _instance(get_user_model(), row[token_width:-1])
-    remember_can_read(token.user, row[-1])
-    return token
-
-
-def _instance(model, values):
-    """A model instance from its concrete fields' column values, converted as the ORM converts
-    them (SQLite, for one, returns times as text and booleans as integers)."""
-    values = list(values)
-    for index, column, converters in _converters(model):
-        for converter in converters:
-            values[index] = converter(values[index], column, connection)
-    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], values)
-
-
-@functools.cache
-def _converters(model) -> list:
-    """The converters the ORM's compiler applies to each concrete field's column, for the fields that have any."""
-    found = []
-    for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if converters:
-            found.append((index, column, converters))
+    row = rows[0]
+    found = token.build(row[: len(token)])
+    found.user = user.build(row[len(token) : -1])
+    remember_can_read(found.user, row[-1])
     return found
 
 
 @functools.cache
-def _token_sql() -> str:
-    quote = connection.ops.quote_name
-    user_model = get_user_model()
-    token_table, user_table = quote(ApiToken._meta.db_table), quote(user_model._meta.db_table)
-    token_user = f"t.{quote(ApiToken._meta.get_field('user').column)}"
-    columns = [f"t.{quote(field.column)}" for field in ApiToken._meta.concrete_fields]
-    columns += [f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields]
-    return (
-        f"SELECT {', '.join(columns)}, {holds_read_permission_sql(token_user)} "  # noqa: S608 - names from the models
-        f"FROM {token_table} t JOIN {user_table} u ON u.{quote(user_model._meta.pk.column)} = {token_user} "
-        f"WHERE t.{quote(ApiToken._meta.get_field('digest').column)} = %(digest)s"
+def _token_statement() -> tuple[Columns, Columns, str]:
+    token, user = Columns.of(ApiToken, "t"), Columns.of(get_user_model(), "u")
+    sql = (
+        f"SELECT {token.sql()}, {user.sql()}, {holds_read_permission_sql(token.col('user'))} "  # noqa: S608 - names from the models
+        f"FROM {token.table} JOIN {user.table} ON {user.col('id')} = {token.col('user')} "
+        f"WHERE {token.col('digest')} = %(digest)s"
     )
+    return token, user, sql
 
 
 class ApiTokenRateThrottle(SimpleRateThrottle):

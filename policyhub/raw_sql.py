@@ -1,10 +1,11 @@
-"""Hand-written SELECTs for the coverage check's hot path, returning ordinary model instances.
+"""Hand-written SELECTs for hot paths, returning ordinary model instances.
 
-A coverage check runs about ten small, indexed look-ups per call; compiling each through the ORM cost
-several times what the database spends on it (bench/coverage_check.py measures both). Here each
-look-up is one parametrised statement built from the models' own table and column names, and rows
-become model instances through `Model.from_db()`, as the ORM itself makes them, so the decision code
-reads `criterion.get_coverage_status_display()` and friends as usual. Works on SQLite and PostgreSQL.
+Where a request runs small, indexed look-ups on every call (the coverage check's ten or so, the API
+token's), compiling each through the ORM cost several times what the database spends on it
+(bench/coverage_check.py, docs/bench.md). Here each look-up is one parametrised statement built from
+the models' own table and column names, and rows become model instances through `Model.from_db()`
+with the ORM's own value converters, as the ORM itself makes them, so callers read
+`criterion.get_coverage_status_display()` and friends as usual. Works on SQLite and PostgreSQL.
 """
 
 from dataclasses import dataclass
@@ -30,9 +31,10 @@ class Columns:
     fields: tuple  # concrete fields
 
     @classmethod
-    def of(cls, model: type[models.Model], alias: str, names: set[str]) -> "Columns":
-        wanted = {*names, "id"}
-        return cls(model, alias, tuple(f for f in model._meta.concrete_fields if f.name in wanted))
+    def of(cls, model: type[models.Model], alias: str, names: set[str] | None = None) -> "Columns":
+        """The columns of `names` and the key; every concrete field's when `names` is None."""
+        wanted = None if names is None else {*names, "id"}
+        return cls(model, alias, tuple(f for f in model._meta.concrete_fields if wanted is None or f.name in wanted))
 
     @property
     def table(self) -> str:
@@ -45,19 +47,26 @@ class Columns:
         return f"{self.alias}.{quote(self.model._meta.get_field(name).column)}"
 
     @cached_property
-    def _decoded(self) -> bool:
-        return any(hasattr(f, "from_db_value") for f in self.fields)
+    def _converters(self) -> list[tuple[int, object, list]]:
+        """Per column that needs any, the converters the ORM's compiler applies to it: the backend's
+        (SQLite returns times as text, booleans as integers) and the field's (JSON arrives as text)."""
+        found = []
+        for index, field in enumerate(self.fields):
+            column = field.get_col(self.model._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if converters:
+                found.append((index, column, converters))
+        return found
 
     def build(self, values):
         """A model instance from this slice of a row; None when its key is NULL (an empty LEFT JOIN)."""
         if values[0] is None and self.fields[0].primary_key:
             return None
-        if self._decoded:
-            # JSON columns arrive as text on both databases: the field decodes them, as the ORM's would.
-            values = [
-                f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-                for f, v in zip(self.fields, values, strict=True)
-            ]
+        if self._converters:
+            values = list(values)
+            for index, column, converters in self._converters:
+                for converter in converters:
+                    values[index] = converter(values[index], column, connection)
         return self.model.from_db(connection.alias, [f.attname for f in self.fields], values)
 
     def __len__(self):
