@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from policyhub.changelog import ENTRY_COLUMNS, ChangeLogEntry, changes_committed, newest_change
+from policyhub.changelog import changes_committed, entry_rows, newest_change
 
 SIGNATURE_HEADER = "X-PolicyHub-Signature"
 TIMESTAMP_HEADER = "X-PolicyHub-Timestamp"
@@ -215,11 +215,10 @@ class Batch(Enum):
     NOT_MINE = "not mine"  # another worker holds it, it waits for its next try, or it is disabled
 
 
-def _entries(endpoint: WebhookEndpoint, top: int):
-    entries = ChangeLogEntry.objects.filter(position__gt=endpoint.delivered_position, position__lte=top)
-    if endpoint.resources:
-        entries = entries.filter(resource__in=endpoint.resources)
-    return entries.order_by("position")
+def _entries(endpoint: WebhookEndpoint, top: int, limit: int) -> list[tuple]:
+    """The endpoint's next entries up to position `top`, as the changes feed reads them."""
+    resources = sorted(endpoint.resources or ())
+    return entry_rows(after=endpoint.delivered_position, upto=top, limit=limit, resources=resources)
 
 
 def _claim(endpoint_id: int) -> bool:
@@ -243,7 +242,7 @@ def deliver_batch(endpoint_id: int) -> Batch:
     endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
     try:
         top = newest_change()[0]
-        rows = list(_entries(endpoint, top).values_list(*ENTRY_COLUMNS)[: settings.WEBHOOK_BATCH_SIZE])
+        rows = _entries(endpoint, top, settings.WEBHOOK_BATCH_SIZE)
         if not rows:
             if endpoint.delivered_position < top:  # none of this endpoint's resources changed: skip ahead
                 WebhookEndpoint.objects.filter(pk=endpoint_id).update(delivered_position=top)
@@ -297,7 +296,7 @@ def _failed(endpoint: WebhookEndpoint, failures: int) -> None:
 
 def has_pending(endpoint_id: int) -> bool:
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, disabled_at__isnull=True, retry_at__isnull=True).first()
-    return endpoint is not None and _entries(endpoint, newest_change()[0]).exists()
+    return endpoint is not None and bool(_entries(endpoint, newest_change()[0], 1))
 
 
 @task(queue_name="webhooks")
