@@ -1,18 +1,15 @@
 """How downstream systems prove who they are to the API, and how much they may ask of it.
 
 Systems send `Authorization: Token <key>` (an `ApiToken`); internal users browse with their
-session. Each token has its own request budget (`DEFAULT_THROTTLE_RATES["api_token"]`).
+session. Each token has its own request budget (`policyhub.throttling`).
 """
 
 import functools
-import math
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 from policyhub.access import holds_read_permission_sql, read_permission_params, remember_can_read
 from policyhub.models import ApiToken
@@ -79,63 +76,6 @@ def _token_statement() -> tuple[Columns, Columns, str]:
         f"WHERE {token.col('digest')} = %(digest)s"
     )
     return token, user, sql
-
-
-class ApiTokenRateThrottle(SimpleRateThrottle):
-    """Limits each token to the rate in `DEFAULT_THROTTLE_RATES["api_token"]`; sessions are not limited.
-
-    Counted in two fixed windows as long as the rate's period, this one and the one before, which
-    counts for the part of it still within the period ("sliding window counter"). Two small numbers
-    per token, where DRF's `SimpleRateThrottle` keeps the time of every request of the period in
-    one entry and reads and rewrites it on every request: at the default 10,000 an hour a busy
-    token's entry grows to 10,000 times (some 90 KB), which cost 5 ms a request more in the
-    database cache (docs/bench.md). Rounded up, the estimate never lets through more than the rate.
-    """
-
-    scope = "api_token"
-
-    def get_rate(self):
-        # Read at request time (SimpleRateThrottle binds the rates at import), so settings changes apply.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiToken):
-            return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
-        return None
-
-    def allow_request(self, request, view):
-        if self.rate is None:
-            return True
-        key = self.get_cache_key(request, view)
-        if key is None:
-            return True
-        window, self.elapsed = divmod(self.timer() / self.duration, 1)
-        current, before = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
-        counts = self.cache.get_many([current, before])
-        self.current, self.before = counts.get(current, 0), counts.get(before, 0)
-        if self.used() >= self.num_requests:
-            return False
-        # Read, then written, like DRF's own throttle: two workers may both count the same number.
-        self.cache.set(current, self.current + 1, 2 * self.duration)
-        return True
-
-    def used(self) -> int:
-        """Requests within the last period: this window's, and the earlier window's share of it."""
-        # The tolerance keeps a float product such as 3 * (1 - 0.0) from rounding up to 4.
-        return math.ceil(self.before * (1 - self.elapsed) + self.current - 1e-9)
-
-    def wait(self) -> float | None:
-        """Seconds until a request would be allowed again (the `Retry-After` of a 429): until
-        `used()` is at most one less than the rate."""
-        if self.num_requests == 0:
-            return None  # never
-        left = self.num_requests - 1 - self.current
-        if left < 0:
-            # Not in this window: in the next, this window's count is the earlier one's.
-            share = (self.num_requests - 1) / self.current
-            return (1 - self.elapsed) * self.duration + self.duration * (1 - share)
-        # When the earlier window's share has fallen to what is left of the rate.
-        return max(self.duration * (1 - left / self.before - self.elapsed), 1)
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 from policyhub import changelog
 from policyhub.changelog import ChangeLogEntry, ChangeLogSpec  # noqa: F401  (the model lives there)
 from policyhub.choices import WorkflowState
+from policyhub.throttling import RequestCount  # noqa: F401  (the model lives there)
 from policyhub.webhooks import WebhookDelivery, WebhookEndpoint  # noqa: F401  (the models live there)
 
 

@@ -136,9 +136,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A cache every worker process and host shares: the API's per-token throttle counts in it.
-# CACHE_URL=redis://host:6379/0 uses Redis; unset, the database holds it (table `policyhub_cache`,
-# made by `migrate`), so `make run` needs no extra service.
+# A cache every worker process and host shares. CACHE_URL=redis://host:6379/0 uses Redis, which then
+# also holds the API's per-token request counts (`policyhub.throttling`); unset, the database holds
+# both (tables `policyhub_cache` and `policyhub_requestcount`, made by `migrate`), so `make run`
+# needs no extra service.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
@@ -274,7 +275,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     # Filtering, ordering, pagination and renderers of the API resources: policyhub.api.ReadOnlyViewSet.
-    "DEFAULT_THROTTLE_CLASSES": ["policyhub.authentication.ApiTokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["policyhub.throttling.ApiTokenRateThrottle"],
     # Requests per token, e.g. "10000/hour" or "50/minute".
     "DEFAULT_THROTTLE_RATES": {"api_token": os.environ.get("API_TOKEN_THROTTLE_RATE", "10000/hour")},
     "EXCEPTION_HANDLER": "policyhub.api.exception_handler",
