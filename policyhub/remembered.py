@@ -45,6 +45,12 @@ def newest_change(request) -> AsOf:
     return request._newest_change
 
 
+def use_newest_change(request, newest: AsOf) -> None:
+    """Give the request the newest position read together with its data, in the same statement
+    (the changes feed reads its entries so): `newest_change(request)` then answers it."""
+    request._newest_change = newest
+
+
 def remembered(queryset: QuerySet, read: Callable[[QuerySet], T], *, as_of: AsOf | None) -> T:
     """`read(queryset)` (e.g. `QuerySet.count`, or `dict` of a `values_list`), as read before at the
     change position `as_of` by this process, else read now and kept. Without a position (`None`:

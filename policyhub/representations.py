@@ -6,6 +6,7 @@ Used where DRF's per-field cost dominates a hot list (payers/api/fast.py, the co
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +15,8 @@ from rest_framework import serializers
 _DATE = serializers.DateField()
 # In the site's time zone, as every serializer's times (the API never activates another one): given
 # here, DRF does not look the current zone up again for each value (3 of its 6 µs a value).
-_TIME = serializers.DateTimeField(default_timezone=timezone.get_default_timezone())
+_ZONE = timezone.get_default_timezone()
+_TIME = serializers.DateTimeField(default_timezone=_ZONE)
 # A key no real row has, reversed once and replaced by each row's key.
 _MARK = "0000000000"
 
@@ -61,4 +63,12 @@ def date_text(value):
 
 
 def time_text(value):
+    """`DateTimeField().to_representation(value)`: ISO 8601 in the site's zone, `Z` for UTC.
+
+    Written out for aware times, which are all the database gives (USE_TZ): DRF's field spends
+    three times as long on its checks as on the formatting, and a feed page has hundreds of times.
+    Anything else goes to DRF's field."""
+    if type(value) is datetime and value.tzinfo is not None:
+        text = value.astimezone(_ZONE).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
     return None if value is None else _TIME.to_representation(value)

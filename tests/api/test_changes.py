@@ -1,12 +1,13 @@
 """The changes feed: the change log of published data, in commit order, after a position."""
 
 import pytest
+from django.http import QueryDict
 from django.urls import resolve
 from django.utils import timezone
 
 from codes.models import SiteOfService
 from payers.choices import CoverageStatus
-from policyhub.api_changes import RESOURCES
+from policyhub.api_changes import RESOURCES, ChangeQuerySerializer, _plain_parameters
 from policyhub.choices import WorkflowState
 from tests.factories import CoverageCriterionFactory
 
@@ -129,6 +130,31 @@ def test_bad_parameters_answer_400(api_client, dataset, params, parameter):
         response = api_client.get(FEED, params, headers=headers)
         assert response.status_code == 400
         assert parameter in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "after=5&page_size=100",
+        "",
+        "resource=codes&resource=payers&after=3",
+        "after=01",
+        "page_size=0",
+        "after=-1",
+        "after=1.0",
+        "after=5&after=6",
+        "resource=widgets",
+        "after=" + "9" * 30,
+        "since=2025-01-02T00:00:00Z",
+    ],
+)
+def test_the_usual_parameters_are_read_as_the_serializer_reads_them(query):
+    """The feed reads what a syncing client sends every time without its serializer (docs/bench.md);
+    what it reads that way means what `ChangeQuerySerializer` makes of it, and anything else, wrong
+    values included, goes to the serializer, which explains what is wrong."""
+    plain = _plain_parameters(QueryDict(query))
+    checked = ChangeQuerySerializer(data=QueryDict(query))
+    assert plain is None or (checked.is_valid() and plain == checked.validated_data)
 
 
 def test_feed_pages_each_change_once_in_position_order(api_client, dataset):
