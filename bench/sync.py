@@ -17,7 +17,7 @@ import time
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/policyhub_bench_sync"
 WALK_RATIO_GOAL = 1.5
 FEED_RATIO_GOAL = 3
-REPEATS = 50
+REPEATS = 200
 
 
 def prepare(url: str) -> None:
