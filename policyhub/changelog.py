@@ -424,8 +424,14 @@ def _entries_from(*, after: int, limit: int, resources: Sequence[str], upto: int
     `newest_change_and_entries` select from it."""
     below = "" if upto is None else " AND position <= %s"
     only = f" AND resource IN ({placeholders(resources)})" if resources else ""
-    sql = f"FROM {quote(ChangeLogEntry._meta.db_table)} WHERE position > %s{below}{only} ORDER BY position LIMIT %s"
-    return sql, [after, *([] if upto is None else [upto]), *resources, limit]
+    # The limit written into the statement, as the ORM writes it: as a parameter, PostgreSQL's
+    # generic plan for a prepared statement must assume a third of the log and costs a thousand
+    # times the real one, so it planned the statement again on every call (0.5-1 ms).
+    sql = (
+        f"FROM {quote(ChangeLogEntry._meta.db_table)} WHERE position > %s{below}{only} "
+        f"ORDER BY position LIMIT {int(limit)}"
+    )
+    return sql, [after, *([] if upto is None else [upto]), *resources]
 
 
 def _entry_columns() -> str:
