@@ -184,7 +184,7 @@ class ChangeViewSet(ConditionalMixin, viewsets.GenericViewSet):
     def page(self, request) -> Response:
         top = change_position(request)
         rows = self.rows
-        if rows is None:  # committed entries were waiting for their positions: numbered now, read now
+        if rows is None:  # entries waited for positions, or none had one: numbered now, read now
             rows = entry_rows(after=self.after, upto=top, limit=self.size + 1, resources=self.resources)
         next_url = None
         if len(rows) > self.size:

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 
 from django.apps import apps
 from django.db import connection, models, transaction
@@ -364,13 +364,18 @@ def _read_newest() -> tuple[int, datetime, bool] | None:
         return None if newest is None else (*newest, False)
     # Written out: it runs on every read, and the ORM took three times as long to compile it as the
     # database to answer it (0.9 against 0.3 ms, docs/bench.md).
-    table = connection.ops.quote_name(ChangeLogEntry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT position, positioned_at, EXISTS (SELECT 1 FROM {table} WHERE position IS NULL) "  # noqa: S608 - the model's table
-            f"FROM {table} WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
-        )
-        return cursor.fetchone()
+    rows = fetch(_newest_sql(), [])
+    return rows[0] if rows else None
+
+
+@cache
+def _newest_sql() -> str:
+    """The newest numbered entry's position and time, and whether any committed entry waits for one."""
+    table = quote(ChangeLogEntry._meta.db_table)
+    return (
+        f"SELECT position, positioned_at, EXISTS (SELECT 1 FROM {table} WHERE position IS NULL) AS waiting "  # noqa: S608 - the model's table
+        f"FROM {table} WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
+    )
 
 
 # What a reader of the log gets of each entry (the changes feed, webhook batches), as plain rows.
@@ -398,14 +403,12 @@ def newest_change_and_entries(
     entries need no upper bound. None when committed entries wait for their positions, or when no
     entry has one yet: then `newest_change()` numbers them, and the entries are read after it.
     """
-    table = quote(ChangeLogEntry._meta.db_table)
     entries, params = _entries_from(after=after, limit=limit, resources=resources)
     # The newest entry as a row of its own (part 0) before the page's (part 1): as columns of every
     # row, its time would be read and converted once per entry.
     rows = fetch(
-        f"SELECT * FROM (SELECT 0 AS part, position, NULL AS resource, NULL AS key, NULL AS action, "  # noqa: S608 - names from the model
-        f"NULL AS billing_code, positioned_at, EXISTS (SELECT 1 FROM {table} WHERE position IS NULL) AS waiting "
-        f"FROM {table} WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1) AS top "
+        "SELECT 0 AS part, position, NULL AS resource, NULL AS key, NULL AS action, NULL AS billing_code, "  # noqa: S608 - names from the model
+        f"positioned_at, waiting FROM ({_newest_sql()}) AS top "
         f"UNION ALL SELECT * FROM (SELECT 1, {_entry_columns()}, FALSE {entries}) AS page ORDER BY 1, 2",
         params,
     )
@@ -434,6 +437,7 @@ def _entries_from(*, after: int, limit: int, resources: Sequence[str], upto: int
     return sql, [after, *([] if upto is None else [upto]), *resources]
 
 
+@cache
 def _entry_columns() -> str:
     return ", ".join(quote(ChangeLogEntry._meta.get_field(name).column) for name in ENTRY_COLUMNS)
 

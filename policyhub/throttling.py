@@ -15,11 +15,11 @@ import functools
 import math
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from policyhub.raw_sql import quote
+from policyhub.raw_sql import fetch, quote
 
 
 class RequestCount(models.Model):
@@ -43,25 +43,7 @@ class DatabaseCounts:
     """Counts in `RequestCount`, one upsert a request (PostgreSQL and SQLite alike)."""
 
     def add(self, key: str, window: int, seconds: int) -> tuple[int, int]:
-        # A row left from an older window moves on: the window just before becomes `before`, an
-        # older one counts nothing. A row ahead (another host's clock) is taken as this window.
-        table = quote(RequestCount._meta.db_table)
-        key_, window_, current, before = (quote(f.column) for f in RequestCount._meta.concrete_fields)
-        same = f"c.{window_} >= excluded.{window_}"
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                INSERT INTO {table} AS c ({key_}, {window_}, {current}, {before}) VALUES (%s, %s, 1, 0)
-                ON CONFLICT ({key_}) DO UPDATE SET
-                    {before} = CASE WHEN {same} THEN c.{before}
-                                    WHEN c.{window_} = excluded.{window_} - 1 THEN c.{current} ELSE 0 END,
-                    {current} = CASE WHEN {same} THEN c.{current} + 1 ELSE 1 END,
-                    {window_} = CASE WHEN {same} THEN c.{window_} ELSE excluded.{window_} END
-                RETURNING {current}, {before}
-                """,  # noqa: S608 - names from the model
-                [key, window],
-            )
-            return cursor.fetchone()
+        return fetch(_upsert_sql(), [key, window])[0]
 
     def take_back(self, key: str, window: int) -> None:
         RequestCount.objects.filter(key=key, window__gte=window, current__gt=0).update(current=models.F("current") - 1)
@@ -86,6 +68,25 @@ class RedisCounts:
 
     def take_back(self, key: str, window: int) -> None:
         self.redis.decr(f"{key}:{window}")
+
+
+@functools.cache
+def _upsert_sql() -> str:
+    """One request added to the token's row, which returns its two counts. A row left from an older
+    window moves on: the window just before becomes `before`, an older one counts nothing. A row
+    ahead (another host's clock) is taken as this window."""
+    table = quote(RequestCount._meta.db_table)
+    key, window, current, before = (quote(f.column) for f in RequestCount._meta.concrete_fields)
+    same = f"c.{window} >= excluded.{window}"
+    return f"""
+        INSERT INTO {table} AS c ({key}, {window}, {current}, {before}) VALUES (%s, %s, 1, 0)
+        ON CONFLICT ({key}) DO UPDATE SET
+            {before} = CASE WHEN {same} THEN c.{before}
+                            WHEN c.{window} = excluded.{window} - 1 THEN c.{current} ELSE 0 END,
+            {current} = CASE WHEN {same} THEN c.{current} + 1 ELSE 1 END,
+            {window} = CASE WHEN {same} THEN c.{window} ELSE excluded.{window} END
+        RETURNING {current}, {before}
+    """  # noqa: S608 - names from the model
 
 
 @functools.cache
@@ -116,7 +117,7 @@ class ApiTokenRateThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request, view):
-        from policyhub.models import ApiToken
+        from policyhub.models import ApiToken  # policyhub.models imports this module
 
         if isinstance(request.auth, ApiToken):
             return f"throttle:{self.scope}:{request.auth.pk}:{self.duration}"
