@@ -38,6 +38,38 @@ def published_coverage() -> QuerySet[CoverageCriterion]:
     )
 
 
+# What the payer page's coverage table shows of each criterion, its code and its policy.
+PAYER_TABLE_COLUMNS = (
+    "code__code",
+    "code__short_descriptor",
+    "policy__number",
+    "state",
+    "coverage_status",
+    "prior_auth",
+    "prior_auth_delegate",
+    "criteria",
+    "effective_start",
+    "effective_end",
+    "last_verified",
+)
+
+
+def payer_coverage_table(payer: Payer) -> QuerySet[CoverageCriterion]:
+    """A payer's published criteria for its page, in code order, newest period first.
+
+    Only the columns the table shows, with the code and policy joined (not the payer: it is this
+    one, nor the diagnoses): the page shows 50 rows, and every column read and converted counts.
+    """
+    return (
+        CoverageCriterion.objects.published()
+        .current()
+        .filter(payer=payer)
+        .select_related("code", "policy")
+        .only(*PAYER_TABLE_COLUMNS)
+        .order_by("code__code", "-effective_start")
+    )
+
+
 def published_documentation() -> QuerySet[DocumentationRequirement]:
     return DocumentationRequirement.objects.published().current().select_related("code", "payer", "policy")
 

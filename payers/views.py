@@ -22,9 +22,9 @@ from payers.selectors import (
     gap_list,
     open_gap_counts_by_category,
     open_gaps,
+    payer_coverage_table,
     payer_list,
     policy_document_list,
-    published_coverage,
     summarise_payers,
     tracked_payers,
 )
@@ -71,10 +71,7 @@ class PayerDetailView(ReadAccessMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         payer, query = self.object, self.request.GET
-        # The table shows each criterion's code and policy, not its diagnoses: no query for them.
-        coverage = (
-            published_coverage().filter(payer=payer).prefetch_related(None).order_by("code__code", "-effective_start")
-        )
+        coverage = payer_coverage_table(payer)
         policies = policy_document_list().filter(payer=payer).order_by("number", "-document_version")
         # Published rows only: their totals are remembered until published data changes, like the
         # reader lists' (a large payer has thousands of criteria to count).

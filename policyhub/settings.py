@@ -212,8 +212,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "policyhub@localhost")
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username + address is refused before its password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the session's user in one statement (policyhub/sessions.py).
+    "policyhub.sessions.SessionUserBackend",
 ]
+# Django's database sessions, read in one statement (policyhub/sessions.py).
+SESSION_ENGINE = "policyhub.sessions"
 # Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins from one address for one username
 # lock that pair out for AXES_COOLOFF_MINUTES; an administrator unlocks it earlier by deleting its
 # "access attempt" in the admin (or `manage.py axes_reset_username <name>`).

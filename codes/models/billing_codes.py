@@ -1,12 +1,16 @@
 """Billing codes (CPT and HCPCS Level II), the categories they are filed under, their curated
 briefs and the links between codes."""
 
+import functools
+import re
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, ProtectedError, Q
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from codes.choices import CodeStatus, CodeSystem, RelationshipKind
 from codes.models.releases import CodeSetRelease
@@ -160,7 +164,7 @@ class BillingCode(CuratedModel):
         return f"{self.code} {self.short_descriptor}"
 
     def get_absolute_url(self):
-        return reverse("codes:detail", args=[self.code])
+        return code_page_url(self.code)
 
     def clean(self):
         if self.code:
@@ -266,3 +270,22 @@ class CodeRelationship(ReviewedModel):
 
     def __str__(self):
         return f"{self.from_code.code} {self.get_kind_display().lower()} {self.to_code.code}"
+
+
+# Billing codes are letters and digits, which a URL takes as they are.
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9]+")
+_CODE_SLOT = "CODE0SLOT"
+
+
+def code_page_url(code: str) -> str:
+    """The code's page: `reverse("codes:detail", args=[code])`, which lists and tables call for every
+    row (50 a page, 1-2 ms of the payer page, docs/bench.md). The route is reversed once per URL
+    prefix and URL map and the code put in its slot; a code needing quoting goes through reverse()."""
+    if not _PLAIN_CODE.fullmatch(code):
+        return reverse("codes:detail", args=[code])
+    return _code_page_pattern(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF).replace(_CODE_SLOT, code)
+
+
+@functools.lru_cache(maxsize=16)
+def _code_page_pattern(prefix: str, urlconf: str) -> str:
+    return reverse("codes:detail", args=[_CODE_SLOT], urlconf=urlconf)
