@@ -4,11 +4,11 @@ Django's database sessions (`SessionStore`, the `SESSION_ENGINE`) and `ModelBack
 (`SessionUserBackend`, in `AUTHENTICATION_BACKENDS`), each with its look-up written as one
 statement instead of compiled by the ORM on every request: the session row, then the user together
 with whether they may read (`policyhub.access.can_read`), as an API token's statement does. The
-ORM's two look-ups and the reader's permission query cost more than the rest of a 304 answer
-(docs/bench.md). The rules are Django's: an expired or unknown session is no session, an inactive
-or deleted user is no user, and the session's password hash is still checked by
-`django.contrib.auth.get_user` (a password change ends the user's other sessions). Writes (login,
-logout, saving the session) are Django's own code.
+ORM's two look-ups (and a reader's permission query after them) took 0.8-1 ms of a 1.9 ms 304 answer,
+in process (docs/bench.md). The rules are Django's: an expired or unknown session is no
+session, an inactive or deleted user is no user, and the session's password hash is still checked
+by `django.contrib.auth.get_user` (a password change ends the user's other sessions). Writes
+(login, logout, saving the session) are Django's own code.
 """
 
 import functools
