@@ -212,7 +212,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "policyhub@localhost")
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out username + address is refused before its password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    # Django's ModelBackend, reading the session's user in one statement (policyhub/sessions.py).
+    # Django's ModelBackend, reading the session's user in one statement (policyhub/sessions.py;
+    # migration policyhub 0007 renamed the backend in sessions logged in before it).
     "policyhub.sessions.SessionUserBackend",
 ]
 # Django's database sessions, read in one statement (policyhub/sessions.py).

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import UserFactory
+from tests.migrations import upgraded_from
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,13 @@ def test_someone_elses_session_key_is_not_accepted(reader):
     client = logged_in(reader)
     client.cookies["sessionid"] = "not-a-session-key-of-this-server"
     assert sent_to_login(client.get(PAGE))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sessions_from_before_the_upgrade_stay_logged_in(reader):
+    """A session logged in by Django's own backend, before migration 0007, still reads afterwards."""
+    with upgraded_from("policyhub", "0006_i11_request_counts"):
+        client = Client()
+        client.force_login(reader, backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get(PAGE).status_code == 200
+    assert client.get(API).status_code == 200
