@@ -1,21 +1,20 @@
 """Billing codes (CPT and HCPCS Level II), the categories they are filed under, their curated
 briefs and the links between codes."""
 
-import functools
 import re
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, ProtectedError, Q
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 
 from codes.choices import CodeStatus, CodeSystem, RelationshipKind
 from codes.models.releases import CodeSetRelease
 from policyhub.changelog import ChangeLogSpec
 from policyhub.models import CuratedModel, ReviewedModel, TimeStampedModel, current_rows
+from policyhub.representations import route_around
 
 
 class CodeCategory(TimeStampedModel):
@@ -274,18 +273,12 @@ class CodeRelationship(ReviewedModel):
 
 # Billing codes are letters and digits, which a URL takes as they are.
 _PLAIN_CODE = re.compile(r"[A-Za-z0-9]+")
-_CODE_SLOT = "CODE0SLOT"
 
 
 def code_page_url(code: str) -> str:
     """The code's page: `reverse("codes:detail", args=[code])`, which lists and tables call for every
-    row (50 a page, 1-2 ms of the payer page, docs/bench.md). The route is reversed once per URL
-    prefix and URL map and the code put in its slot; a code needing quoting goes through reverse()."""
+    row, by string formatting (`route_around`); a code needing quoting goes through reverse()."""
     if not _PLAIN_CODE.fullmatch(code):
         return reverse("codes:detail", args=[code])
-    return _code_page_pattern(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF).replace(_CODE_SLOT, code)
-
-
-@functools.lru_cache(maxsize=16)
-def _code_page_pattern(prefix: str, urlconf: str) -> str:
-    return reverse("codes:detail", args=[_CODE_SLOT], urlconf=urlconf)
+    before, after = route_around("codes:detail", "code")
+    return f"{before}{code}{after}"
