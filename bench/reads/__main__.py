@@ -2,8 +2,10 @@
 
 python -m bench.reads --small URL --large URL [--rounds 5] [--only TEXT] [--clients 16] [--seconds 10]
 
-Each data set is served by its own gunicorn (2 sync workers, `bench.reads.settings`: PolicyHub plus
-the raw-SQL floors of `bench.reads.floors` and a query counter) on 127.0.0.1. Every round sends each
+Each data set is served by its own gunicorn on 127.0.0.1: production's `gunicorn.conf.py` (threaded
+workers, JSON access log) with 2 workers whatever the CPU count, and `bench.reads.settings`
+(PolicyHub plus the raw-SQL floors of `bench.reads.floors` and a query counter). Timed requests go
+through `bench.reads.client` (the standard library's HTTP client). Every round sends each
 request to the 1k server, the 1M server and, where it has one, the floor on the 1M server, one
 after the other; the table shows the medians. Then 16 clients at once ask for criteria page 1 and
 its floor. The servers are stopped at the end, whatever happens.
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import requests as http
 
+from bench.reads.client import Client
 from bench.reads.requests import CRITERIA, CURSOR_PAGES, REQUESTS, Facts, read_facts
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -63,6 +66,8 @@ def server(database_url: str, port: int):
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "policyhub.wsgi",
+        # Named, although gunicorn would find it in the working directory anyway (it always did).
+        f"--config={ROOT / 'gunicorn.conf.py'}",
         "--workers=2",
         f"--bind=127.0.0.1:{port}",
         "--timeout=300",
@@ -116,11 +121,10 @@ def prepare(session: http.Session, base: str, facts: Facts) -> None:
     facts.cursor_deep = url.removeprefix(base)
 
 
-def timed(session: http.Session, url: str, headers=None) -> tuple[float, int, str]:
+def timed(client: Client, url: str, headers=None) -> tuple[float, int, str]:
     started = time.perf_counter()
-    answer = session.get(url, headers=headers or {}, timeout=600)
-    _ = answer.content
-    return (time.perf_counter() - started) * 1000, answer.status_code, answer.headers.get("X-Bench-Queries", "?")
+    answer = client.get(url, headers)
+    return (time.perf_counter() - started) * 1000, answer.status, answer.headers.get("X-Bench-Queries", "?")
 
 
 def measure(sides, requests, rounds: int) -> dict:
@@ -128,16 +132,16 @@ def measure(sides, requests, rounds: int) -> dict:
     results = {index: {"small": [], "large": [], "floor": [], "status": {}, "queries": {}} for index in requests}
     for round_number in range(rounds + 1):  # round 0 warms up and is not counted
         for index, request in requests.items():
-            for side, (session, base, facts) in sides.items():
+            for side, (client, base, facts) in sides.items():
                 path, floor = request.resolve(facts)
                 headers = {"If-None-Match": facts.etag} if request.conditional else None
-                ms, status, queries = timed(session, f"{base}{path}", headers)
+                ms, status, queries = timed(client, f"{base}{path}", headers)
                 results[index]["status"][side] = status
                 results[index]["queries"][side] = queries
                 if round_number:
                     results[index][side].append(ms)
                 if side == "large" and floor:
-                    ms, _status, _queries = timed(session, f"{base}{floor}")
+                    ms, _status, _queries = timed(client, f"{base}{floor}")
                     if round_number:
                         results[index]["floor"].append(ms)
         print(f"  round {round_number}/{rounds} done", file=sys.stderr, flush=True)
@@ -167,8 +171,8 @@ def print_table(requests, results) -> None:
         )
 
 
-def throughput(session: http.Session, base: str, path: str, clients: int, seconds: float) -> tuple[float, float]:
-    """Requests per second and median latency (ms) of `clients` sessions asking for `path` at once.
+def throughput(cookies: dict, base: str, path: str, clients: int, seconds: float) -> tuple[float, float]:
+    """Requests per second and median latency (ms) of `clients` clients asking for `path` at once.
 
     The clients share the logged-in session's cookie (a login per client would time the password
     hash) and start together.
@@ -178,8 +182,7 @@ def throughput(session: http.Session, base: str, path: str, clients: int, second
     start = threading.Barrier(clients + 1)
 
     def client():
-        own = http.Session()
-        own.cookies.update(session.cookies)
+        own = Client(base, cookies)
         start.wait()
         while time.perf_counter() < deadline:
             ms, _status, _queries = timed(own, f"{base}{path}")
@@ -212,16 +215,16 @@ def main(argv) -> None:
             base = stack.enter_context(server(url, port))
             session = login(base)
             prepare(session, base, facts)
-            sides[side] = (session, base, facts)
+            sides[side] = (Client(base, session.cookies.get_dict()), base, facts)
             print(f"{side}: {url} ({facts.criteria:,} criteria, code {facts.code}) on {base}", file=sys.stderr)
         results = measure(sides, requests, args.rounds)
-        print(f"\nPolicyHub reads, medians of {args.rounds} interleaved rounds (gunicorn, 2 sync workers)")
+        print(f"\nPolicyHub reads, medians of {args.rounds} interleaved rounds (gunicorn, 2 threaded workers)")
         print_table(requests, results)
         print("\nGoals: " + "; ".join(f"{group}: {goal}" for group, goal in GOALS.items()))
         if args.seconds:
-            session, base, _facts = sides["large"]
-            app = throughput(session, base, CRITERIA, args.clients, args.seconds)
-            floor = throughput(session, base, "/bench/floor/criteria/", args.clients, args.seconds)
+            client, base, _facts = sides["large"]
+            app = throughput(client.cookies, base, CRITERIA, args.clients, args.seconds)
+            floor = throughput(client.cookies, base, "/bench/floor/criteria/", args.clients, args.seconds)
             print(
                 f"\nThroughput at 1M, {args.clients} clients, {args.seconds:.0f} s each: criteria page 1 "
                 f"{app[0]:.1f} req/s (p50 {app[1]:.0f} ms); floor {floor[0]:.1f} req/s (p50 {floor[1]:.0f} ms); "
