@@ -9,7 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from payers.choices import CoverageStatus
 from payers.models import CoverageCriterion
 from policyhub.changelog import assign_positions
-from tests.factories import CoverageCriterionFactory, FollowUpGapFactory, PayerFactory, PolicyDocumentFactory
+from tests.factories import (
+    BillingCodeFactory,
+    CoverageCriterionFactory,
+    FollowUpGapFactory,
+    PayerFactory,
+    PolicyDocumentFactory,
+)
 from tests.pages.pagetext import table_rows
 
 pytestmark = pytest.mark.django_db
@@ -63,6 +69,29 @@ def test_payer_page_lists_policies_and_coverage_by_code(reader_client, demo):
     assert policies[1][0] == "L36668"
     assert policies[1][1] == "Transcatheter closure LCD"
     assert policies[1][5] == "2026-05-01"
+
+
+def test_payer_page_row_shows_delegate_end_date_and_the_criteria_start_escaped(reader_client, db):
+    """A row with only an end date, a prior-authorization vendor, no source policy and long criteria
+    holding markup: the first 40 words, escaped, and the code linking to its coverage section."""
+    payer = PayerFactory(slug="aetna", name="Aetna")
+    words = " ".join(f"w{n}" for n in range(2, 51))
+    CoverageCriterionFactory(
+        code=BillingCodeFactory(code="93590", short_descriptor="Transcatheter <mitral> repair"),
+        payer=payer,
+        effective_end=date(2025, 12, 31),
+        prior_auth_delegate="eviCore & partners",
+        criteria=f"<b>Bold</b> {words}",
+    )
+    html = reader_client.get("/payers/aetna/").content.decode()
+    row = table_rows(html.encode(), "payer-criteria")[1]
+    assert row[0] == "93590 Transcatheter <mitral> repair"
+    assert "PA via eviCore & partners" in row[1]
+    assert row[2] == f"<b>Bold</b> {' '.join(f'w{n}' for n in range(2, 41))} …"
+    assert row[3:] == ["None recorded", "Until 2025-12-31", "—"]
+    assert "&lt;b&gt;Bold&lt;/b&gt;" in html and "<b>Bold" not in html
+    assert "Transcatheter &lt;mitral&gt; repair" in html and "eviCore &amp; partners" in html
+    assert '<a class="code-link" href="/codes/93590/#coverage">93590</a>' in html
 
 
 def test_unknown_payer_is_not_found(reader_client, demo):
