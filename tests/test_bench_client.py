@@ -3,17 +3,10 @@
 import socket
 
 import pytest
-from django.db import connection
 
 from bench.reads.client import Client
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # The read bench runs against PostgreSQL. On SQLite the live server's threads share the test
-    # database's one connection, and a kept connection's thread that ends after the test closes it
-    # from the wrong thread (a warning in whichever test runs next).
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="the read bench runs against PostgreSQL"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_client_reads_answers_one_after_another(live_server):
