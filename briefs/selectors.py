@@ -19,11 +19,17 @@ from payers.selectors import (
     published_documentation,
     published_gaps,
 )
+from policyhub.prepared import Prepared, PreparedPrefetches
 from policyhub.workflow import PENDING_STATES
 
 
 def code_brief_queryset(*, sections: bool = True) -> QuerySet[BillingCode]:
-    """Billing codes with every section of their brief prefetched.
+    """Billing codes with every section of their brief prefetched (`brief_prefetches`)."""
+    return BillingCode.objects.prefetch_related(*brief_prefetches(sections=sections))
+
+
+def brief_prefetches(*, sections: bool = True) -> list[Prefetch]:
+    """Every section of a code's brief, as Prefetch lookups of its code.
 
     Attributes set on each code: `published_briefs`, `coverage` (published criteria with payer, policy
     and diagnosis codes), `documentation` (published requirements), `benchmark_rows`, `open_gaps`,
@@ -47,7 +53,15 @@ def code_brief_queryset(*, sections: bool = True) -> QuerySet[BillingCode]:
             ),
             Prefetch("gaps", queryset=_without_code(_brief_gaps()), to_attr="open_gaps"),
         ]
-    return BillingCode.objects.prefetch_related(*prefetches)
+    return prefetches
+
+
+# One code's brief, as its page and the API's code detail read it on every request: each statement
+# compiled once per process (policyhub.prepared; the ORM's compiling was a third of the API's
+# answer, docs/bench.md). The API reads the sections as plain rows (`brief_section_rows`).
+prefetch_brief = PreparedPrefetches(brief_prefetches)
+prefetch_catalogue_parts = PreparedPrefetches(lambda: brief_prefetches(sections=False))
+_section_statements: dict[tuple[str, tuple[str, ...]], Prepared] = {}
 
 
 def brief_section_rows(code: BillingCode, columns: dict[str, tuple[str, ...]]) -> dict[str, list[dict]]:
@@ -57,8 +71,16 @@ def brief_section_rows(code: BillingCode, columns: dict[str, tuple[str, ...]]) -
     The API's code detail reads them so: its fifty criteria as model instances (each with its payer,
     policy and diagnoses) took longer to build than to fetch (docs/bench.md).
     """
-    sections = {"coverage": _brief_coverage(), "documentation": _brief_documentation(), "open_gaps": _brief_gaps()}
-    return {name: list(rows.filter(code=code).values(*columns[name])) for name, rows in sections.items()}
+    sections = {"coverage": _brief_coverage, "documentation": _brief_documentation, "open_gaps": _brief_gaps}
+    found = {}
+    for name, rows in sections.items():
+        key = (name, columns[name])
+        if key not in _section_statements:
+            _section_statements[key] = Prepared(
+                lambda code_id, rows=rows, wanted=key[1]: rows().filter(code=code_id).values(*wanted)
+            )
+        found[name] = _section_statements[key](code.pk)
+    return found
 
 
 def _without_code(rows: QuerySet) -> QuerySet:
@@ -82,7 +104,10 @@ def _brief_gaps() -> QuerySet[FollowUpGap]:
 
 def code_brief(code: str) -> BillingCode | None:
     """One code with its whole brief, or None. Prefers the CPT/HCPCS row that has a published brief."""
-    return code_brief_queryset().filter(code=code.strip().upper()).order_by("system").first()
+    billing_code = BillingCode.objects.filter(code=code.strip().upper()).order_by("system").first()
+    if billing_code is not None:
+        prefetch_brief(billing_code)
+    return billing_code
 
 
 def codes_with_coverage_summary() -> QuerySet[BillingCode]:

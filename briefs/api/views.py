@@ -10,8 +10,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 
 from briefs.api.examples import CODE_BRIEF_EXAMPLE
 from briefs.api.serializers import BRIEF_SECTION_COLUMNS, CodeBriefSerializer
-from briefs.selectors import brief_section_rows, code_brief_queryset
+from briefs.selectors import brief_section_rows, prefetch_catalogue_parts
 from codes.api.serializers import CODES_PAGE, BillingCodeSerializer
+from codes.models import BillingCode
 from codes.selectors import billing_codes_with_titles
 from payers.filtersets import CodeCoverageFilterSet
 from policyhub.api import ReadOnlyViewSet
@@ -48,14 +49,14 @@ class CodeViewSet(ReadOnlyViewSet):
     keeps_detail_answers = True
 
     def get_queryset(self):
-        if self.action == "retrieve":
-            return code_brief_queryset(sections=False)
-        return billing_codes_with_titles()
+        return BillingCode.objects.all() if self.action == "retrieve" else billing_codes_with_titles()
 
     def get_object(self):
         code = super().get_object()
-        # Coverage, documentation and open gaps as plain rows, built by CodeBriefSerializer's
+        # The brief's parts with statements compiled once (briefs.selectors.prefetch_catalogue_parts);
+        # coverage, documentation and open gaps as plain rows, built by CodeBriefSerializer's
         # section serializers at once (briefs.selectors.brief_section_rows).
+        prefetch_catalogue_parts(code)
         for name, rows in brief_section_rows(code, BRIEF_SECTION_COLUMNS).items():
             setattr(code, name, rows)
         return code
