@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from policyhub.api_conditional import ConditionalMixin
 from policyhub.api_pagination import MAX_PAGE_SIZE, PAGE_SIZE, PageOrCursorPagination
 from policyhub.api_renderers import JSONRenderer
+from policyhub.prepared import Prepared
 from policyhub.representations import Links, ValuesPage
 
 __all__ = ["MAX_PAGE_SIZE", "PAGE_SIZE", "ConditionalMixin", "PageOrCursorPagination", "ReadOnlyViewSet"]
@@ -133,6 +134,10 @@ class ApiBrowsableRenderer(BrowsableAPIRenderer):
 # --- Viewsets -----------------------------------------------------------------------------------
 
 
+# Each resource's detail look-up, compiled once per process (ReadOnlyViewSet.looked_up).
+_lookups: dict[tuple, Prepared] = {}
+
+
 class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
     """Base of every API resource: read-only (writes answer 405), filtered by the model's shared
     FilterSet, ordered stably, paginated, and conditional.
@@ -173,11 +178,35 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(self.values_page.represent(rows, Links(self.request)))
 
     def retrieve(self, request, *args, **kwargs):
-        queryset = self.filtered_queryset().filter(**{self.lookup_field: self.get_lookup_value()})
         respond = super().retrieve
-        if not queryset.exists():
+        if not self.looked_up(exists=True):
             return respond(request, *args, **kwargs)  # answers 404
         return self.conditional(request, lambda: respond(request, *args, **kwargs))
+
+    def looked_up(self, *, exists: bool = False) -> list:
+        """The rows matching the lookup value (the keys only, with `exists`).
+
+        Without a query string, the statement is compiled once per process (`policyhub.prepared`):
+        a detail's look-up is the same for every request, and compiling it was more than running it.
+        This needs `get_queryset()` to be the same for every request, as every resource's is.
+        """
+        value = self.get_lookup_value()
+        queryset = self.filtered_queryset()
+        if self.request.query_params:
+            found = queryset.filter(**{self.lookup_field: value})
+            return list(found.values("pk")[:1] if exists else found[:2])
+        meta = queryset.model._meta
+        field = meta.pk if self.lookup_field == "pk" else meta.get_field(self.lookup_field)
+        value = field.get_prep_value(field.to_python(value))
+        key = (type(self), self.action, exists, type(value))
+        if key not in _lookups:
+
+            def make(value):
+                found = self.get_queryset().filter(**{self.lookup_field: value})
+                return found.values("pk")[:1] if exists else found[:2]
+
+            _lookups[key] = Prepared(make, kind=type(value))
+        return _lookups[key](value)
 
     def normalise_lookup(self, value: str) -> str:
         return value
@@ -190,9 +219,12 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_object(self):
         # `GenericAPIView.get_object`, on the queryset `retrieve` has filtered already.
-        obj = get_object_or_404(self.filtered_queryset(), **{self.lookup_field: self.get_lookup_value()})
-        self.check_object_permissions(self.request, obj)
-        return obj
+        found = self.looked_up()
+        if len(found) != 1:
+            # None or several: the ORM's get() raises what it always raised (a 404, or several found).
+            found = [get_object_or_404(self.filtered_queryset(), **{self.lookup_field: self.get_lookup_value()})]
+        self.check_object_permissions(self.request, found[0])
+        return found[0]
 
 
 # --- OpenAPI schema -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.urls import reverse
 from policyhub.api_urls import router
 from policyhub.roles import VIEWER, assign_role
 from tests.api.helpers import RESOURCES, detail_url, keys, list_url, lookup_of
+from tests.factories import CoverageCriterionFactory, PayerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,19 @@ def test_browsable_api_renders_without_filter_form(client, dataset):
     assert b"Coverage Criterion List" in response.content
     assert b"filtersModal" not in response.content
     assert b"<select" not in response.content
+
+
+def test_a_detail_look_up_answers_its_own_row_with_or_without_a_filter(api_client, dataset):
+    """Details are looked up by a statement compiled once per process (`ReadOnlyViewSet.looked_up`):
+    each code and each criterion still answers as itself, drafts and unknown keys 404, and a query
+    string's filters still apply to the look-up (a code no criterion of that payer covers: 404)."""
+    for code in ("93590", "93592", "A0021", "93590"):
+        assert api_client.get(f"/api/v1/codes/{code}/").json()["code"] == code
+    assert api_client.get("/api/v1/codes/99999/").status_code == 404
+    published = CoverageCriterionFactory(code=dataset.mitral, payer=PayerFactory(slug="lookup-payer"))
+    draft = CoverageCriterionFactory(code=dataset.addon, payer=published.payer, state="draft")
+    assert api_client.get(f"/api/v1/coverage-criteria/{published.pk}/").json()["id"] == published.pk
+    assert api_client.get(f"/api/v1/coverage-criteria/{draft.pk}/").status_code == 404
+    assert api_client.get("/api/v1/codes/93590/", {"payer": "lookup-payer"}).json()["code"] == "93590"
+    assert api_client.get("/api/v1/codes/93592/", {"payer": "lookup-payer"}).status_code == 404
+    assert api_client.get("/api/v1/codes/93592/").status_code == 200
