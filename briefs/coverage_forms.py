@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from briefs.coverage_facts import CoverageInputError, CoverageQuestion, OrderItem
 from payers.models import Payer
+from policyhub.widgets import QuickSelect
 
 SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -16,7 +17,11 @@ def _codes(text: str) -> tuple[str, ...]:
 
 
 class CoverageCheckForm(forms.Form):
-    payer = forms.ModelChoiceField(queryset=Payer.objects.order_by("name"), to_field_name="slug", empty_label=None)
+    # Every payer is an option: read as (slug, name) pairs and written without a template per
+    # option (policyhub.widgets), not as 300 payer instances read twice through two templates each.
+    payer = forms.ModelChoiceField(
+        queryset=Payer.objects.order_by("name"), to_field_name="slug", empty_label=None, widget=QuickSelect
+    )
     date_of_service = forms.DateField(label="Date of service", widget=forms.DateInput(attrs={"type": "date"}))
     diagnosis_codes = forms.CharField(
         label="Diagnosis codes", required=False, max_length=200, help_text="ICD-10-CM, e.g. I34.0 T82.09"
@@ -30,6 +35,7 @@ class CoverageCheckForm(forms.Form):
         kwargs.setdefault("initial", {"date_of_service": timezone.localdate()})
         super().__init__(*args, **kwargs)
         self.code = code
+        self.fields["payer"].choices = list(self.fields["payer"].queryset.values_list("slug", "name"))
 
     def question(self) -> CoverageQuestion:
         data = self.cleaned_data

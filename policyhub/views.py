@@ -11,6 +11,7 @@ from django.views.generic import ListView
 
 from policyhub.access import ReadAccessMixin
 from policyhub.remembered import RememberedCountPaginator, newest_change
+from policyhub.widgets import QuickSelect
 
 ANY = ("", "Any")
 
@@ -27,9 +28,9 @@ def filter_fields(filterset, labels: dict[str, str], options: dict[str, list] | 
         field = form.fields[name]
         field.label = label
         if name in options:
-            field.widget = forms.Select(choices=[ANY, *options[name]])
+            field.widget = QuickSelect(choices=[ANY, *options[name]])
         elif isinstance(field, forms.NullBooleanField):
-            field.widget = forms.Select(choices=[ANY, ("true", "Yes"), ("false", "No")])
+            field.widget = QuickSelect(choices=[ANY, ("true", "Yes"), ("false", "No")])
         elif isinstance(field.widget, forms.SelectMultiple):
             field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
         elif isinstance(field.widget, forms.Select):
