@@ -104,10 +104,13 @@ def _brief_gaps() -> QuerySet[FollowUpGap]:
 
 def code_brief(code: str) -> BillingCode | None:
     """One code with its whole brief, or None. Prefers the CPT/HCPCS row that has a published brief."""
-    billing_code = BillingCode.objects.filter(code=code.strip().upper()).order_by("system").first()
-    if billing_code is not None:
-        prefetch_brief(billing_code)
-    return billing_code
+    found = _code_by_text(code.strip().upper())
+    if found:
+        prefetch_brief(found[0])
+    return found[0] if found else None
+
+
+_code_by_text = Prepared(lambda code: BillingCode.objects.filter(code=code).order_by("system")[:1], kind=str)
 
 
 def codes_with_coverage_summary() -> QuerySet[BillingCode]:

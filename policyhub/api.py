@@ -191,11 +191,10 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
         This needs `get_queryset()` to be the same for every request, as every resource's is.
         """
         value = self.get_lookup_value()
-        queryset = self.filtered_queryset()
         if self.request.query_params:
-            found = queryset.filter(**{self.lookup_field: value})
+            found = self.filtered_queryset().filter(**{self.lookup_field: value})
             return list(found.values("pk")[:1] if exists else found[:2])
-        meta = queryset.model._meta
+        meta = self.get_queryset().model._meta
         field = meta.pk if self.lookup_field == "pk" else meta.get_field(self.lookup_field)
         value = field.get_prep_value(field.to_python(value))
         key = (type(self), self.action, exists, type(value))
