@@ -194,14 +194,15 @@ class ReadOnlyViewSet(ConditionalMixin, viewsets.ReadOnlyModelViewSet):
         if self.request.query_params:
             found = self.filtered_queryset().filter(**{self.lookup_field: value})
             return list(found.values("pk")[:1] if exists else found[:2])
-        meta = self.get_queryset().model._meta
+        queryset = self.get_queryset()
+        meta = queryset.model._meta
         field = meta.pk if self.lookup_field == "pk" else meta.get_field(self.lookup_field)
         value = field.get_prep_value(field.to_python(value))
         key = (type(self), self.action, exists, type(value))
         if key not in _lookups:
-
-            def make(value):
-                found = self.get_queryset().filter(**{self.lookup_field: value})
+            # Built from the queryset, not from `self`: the statement outlives this request.
+            def make(value, queryset=queryset, name=self.lookup_field):
+                found = queryset.filter(**{name: value})
                 return found.values("pk")[:1] if exists else found[:2]
 
             _lookups[key] = Prepared(make, kind=type(value))
