@@ -11,7 +11,12 @@ queryset itself would give them: model instances through `Model.from_db()` with 
 with the ORM's converters applied, on SQLite and PostgreSQL alike.
 
 Only what stays the same between calls may go into such a queryset: no dates of today, no lists of
-varying length. `prefetch_one()` applies it to the `Prefetch` lookups of one object.
+varying length. `PreparedPrefetches` applies it to the `Prefetch` lookups of one object. Used for a
+code's brief (`briefs.selectors`) and every API detail's look-up (`api.ReadOnlyViewSet.looked_up`).
+
+Rows are built from what the compiler leaves after `as_sql()` (`select`, `klass_info`,
+`annotation_col_map`), as Django's own `ModelIterable` builds them: on a Django upgrade,
+`tests/foundation/test_prepared.py` says whether that still holds.
 """
 
 import threading
