@@ -1,7 +1,8 @@
 """Reads of the code brief, shared by its page, its Markdown download and the API's code detail.
 
-`code_brief_queryset()` is the one place that knows everything a code brief shows, in a constant
-number of queries. Only published content is returned, except by `pending_content()`, which is the
+`brief_prefetches()` is the one place that knows everything a code brief shows, in a constant
+number of queries, read for one code by `code_brief()` (the page) and `prefetch_catalogue_parts()`
+with `brief_section_rows()` (the API). Only published content is returned, except by `pending_content()`, which is the
 editor's preview of drafts.
 """
 
@@ -21,11 +22,6 @@ from payers.selectors import (
 )
 from policyhub.prepared import Prepared, PreparedPrefetches
 from policyhub.workflow import PENDING_STATES
-
-
-def code_brief_queryset(*, sections: bool = True) -> QuerySet[BillingCode]:
-    """Billing codes with every section of their brief prefetched (`brief_prefetches`)."""
-    return BillingCode.objects.prefetch_related(*brief_prefetches(sections=sections))
 
 
 def brief_prefetches(*, sections: bool = True) -> list[Prefetch]:
@@ -66,7 +62,7 @@ _section_statements: dict[tuple[str, tuple[str, ...]], Prepared] = {}
 
 def brief_section_rows(code: BillingCode, columns: dict[str, tuple[str, ...]]) -> dict[str, list[dict]]:
     """The brief's `coverage`, `documentation` and `open_gaps` of `code` as plain rows, each section
-    read with `values(*columns[section])`, in the order and with the rows `code_brief_queryset` gives.
+    read with `values(*columns[section])`, in the order and with the rows `brief_prefetches` gives.
 
     The API's code detail reads them so: its fifty criteria as model instances (each with its payer,
     policy and diagnoses) took longer to build than to fetch (docs/bench.md).

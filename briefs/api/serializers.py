@@ -68,7 +68,7 @@ BRIEF_SECTION_COLUMNS = {
 class CodeBriefSerializer(BillingCodeSerializer):
     """A code's whole brief: catalogue facts, curated text, coverage per payer and the known gaps.
 
-    Reads the attributes that `briefs.selectors.code_brief_queryset()` prefetches.
+    Reads the attributes that `briefs.selectors.brief_prefetches()` sets.
     """
 
     brief = serializers.SerializerMethodField(help_text="The published brief text; null while there is none.")
