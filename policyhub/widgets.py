@@ -12,7 +12,10 @@ from django.utils.safestring import mark_safe
 
 
 def _attributes(attrs: dict) -> str:
-    """As django/forms/widgets/attrs.html: ` name="value"`, a bare ` name` for True, nothing for False."""
+    """As django/forms/widgets/attrs.html: ` name="value"`, a bare ` name` for True, nothing for False.
+
+    Not `django.forms.utils.flatatt`, which sorts the attributes and drops None: the template keeps
+    their order and writes None as "None"."""
     return "".join(
         format_html(' {}="{}"', name, str(value)) if value is not True else format_html(" {}", name)
         for name, value in attrs.items()

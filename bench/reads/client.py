@@ -22,7 +22,8 @@ class Answer:
 
 class Client:
     """GETs to one server as the logged-in bench user; the connection is kept while the server
-    keeps it (gunicorn's sync workers close it after every answer) and opened again otherwise."""
+    keeps it (the threaded workers keep it alive a few seconds; sync workers close it after every
+    answer) and opened again otherwise."""
 
     def __init__(self, base: str, cookies: dict[str, str], timeout: float = 600):
         parts = urlsplit(base)
