@@ -63,7 +63,7 @@ Path = str | Callable[[Facts], str]
 @dataclass(frozen=True)
 class Request:
     label: str
-    group: str  # api, detail, pages, admin: the goal each is judged by
+    group: str  # api, detail, 304, pages, admin: the goal each is judged by; reference: none
     path: Path
     floor: Path | None = None
     conditional: bool = False  # sent with the ETag of criteria page 1: a 304 is expected
@@ -88,6 +88,8 @@ REQUESTS = (
     Request("  same, cursor page 1", "api", f"{CRITERIA}?cursor=", "/bench/floor/criteria/"),
     Request(f"  same, cursor after {CURSOR_PAGES} pages", "api", lambda f: f.cursor_deep),
     Request("  same, 304 with If-None-Match", "304", CRITERIA, conditional=True),
+    # What any request costs here, with no session and no query: the part of a 304 no view can save.
+    Request("  for scale: /health/live (no login, no query)", "reference", "/health/live"),
     Request(
         "  ?code=<code with 50 criteria>",
         "api",
