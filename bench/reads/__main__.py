@@ -12,6 +12,7 @@ its floor. The servers are stopped at the end, whatever happens.
 """
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import requests as http
 
-from bench.reads.client import Client
+from bench.reads.client import Answer, Client
 from bench.reads.requests import CRITERIA, CURSOR_PAGES, REQUESTS, Facts, read_facts
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -121,27 +122,42 @@ def prepare(session: http.Session, base: str, facts: Facts) -> None:
     facts.cursor_deep = url.removeprefix(base)
 
 
-def timed(client: Client, url: str, headers=None) -> tuple[float, int, str]:
+def timed(client: Client, url: str, headers=None) -> tuple[float, Answer]:
     started = time.perf_counter()
     answer = client.get(url, headers)
-    return (time.perf_counter() - started) * 1000, answer.status, answer.headers.get("X-Bench-Queries", "?")
+    return (time.perf_counter() - started) * 1000, answer
+
+
+def rows_in(answer: Answer) -> int | None:
+    """How many rows an API list page holds (its `results`); None for anything else."""
+    if not answer.headers.get("Content-Type", "").startswith("application/json"):
+        return None
+    try:
+        results = json.loads(answer.body).get("results")
+    except (ValueError, AttributeError):
+        return None
+    return len(results) if isinstance(results, list) else None
 
 
 def measure(sides, requests, rounds: int) -> dict:
-    """{label index: {"small": [ms...], "large": [...], "floor": [...], "status": ..., "queries": ...}}"""
-    results = {index: {"small": [], "large": [], "floor": [], "status": {}, "queries": {}} for index in requests}
+    """{label index: {"small": [ms...], "large": [...], "floor": [...], "status": ..., "queries": ..., "rows": ...}}"""
+    results = {
+        index: {"small": [], "large": [], "floor": [], "status": {}, "queries": {}, "rows": {}} for index in requests
+    }
     for round_number in range(rounds + 1):  # round 0 warms up and is not counted
         for index, request in requests.items():
             for side, (client, base, facts) in sides.items():
                 path, floor = request.resolve(facts)
                 headers = {"If-None-Match": facts.etag} if request.conditional else None
-                ms, status, queries = timed(client, f"{base}{path}", headers)
-                results[index]["status"][side] = status
-                results[index]["queries"][side] = queries
+                ms, answer = timed(client, f"{base}{path}", headers)
+                results[index]["status"][side] = answer.status
+                results[index]["queries"][side] = answer.headers.get("X-Bench-Queries", "?")
                 if round_number:
                     results[index][side].append(ms)
+                else:  # counted once, outside the timing
+                    results[index]["rows"][side] = rows_in(answer)
                 if side == "large" and floor:
-                    ms, _status, _queries = timed(client, f"{base}{floor}")
+                    ms, _answer = timed(client, f"{base}{floor}")
                     if round_number:
                         results[index]["floor"].append(ms)
         print(f"  round {round_number}/{rounds} done", file=sys.stderr, flush=True)
@@ -154,10 +170,11 @@ def median(values):
 
 def print_table(requests, results) -> None:
     """The table; a 304's "vs floor" column holds its ratio to the full answer of the same path
-    (the 304 goal), and `reference` rows (the cost of any request) have no goal."""
+    (the 304 goal), and `reference` rows (the cost of any request) have no goal. "rows" counts an
+    API page's results: where they differ between 1k and 1M, so does the work behind the ratio."""
     print(
-        "\n| request | 1k ms | 1M ms | 1M / 1k | floor ms | vs floor | queries 1k / 1M | status |\n"
-        "|---|--:|--:|--:|--:|--:|--:|---|"
+        "\n| request | 1k ms | 1M ms | 1M / 1k | floor ms | vs floor | queries 1k / 1M | rows 1k / 1M | status |\n"
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|"
     )
     full_answers = {
         request.path: median(results[index]["large"]) for index, request in requests.items() if not request.conditional
@@ -173,9 +190,10 @@ def print_table(requests, results) -> None:
             to_floor = f"{large / full:.2f}x of the full answer"
         statuses = "/".join(sorted({str(status) for status in row["status"].values()}))
         queries = f"{row['queries'].get('small')} / {row['queries'].get('large')}"
+        rows = " / ".join("—" if count is None else str(count) for count in map(row["rows"].get, ("small", "large")))
         print(
             f"| {request.label.strip()} | {small:.1f} | {large:.1f} | {ratio} | {floor_ms} | {to_floor} | "
-            f"{queries} | {statuses} |"
+            f"{queries} | {rows} | {statuses} |"
         )
 
 
@@ -193,7 +211,7 @@ def throughput(cookies: dict, base: str, path: str, clients: int, seconds: float
         own = Client(base, cookies)
         start.wait()
         while time.perf_counter() < deadline:
-            ms, _status, _queries = timed(own, f"{base}{path}")
+            ms, _answer = timed(own, f"{base}{path}")
             with lock:
                 latencies.append(ms)
 
