@@ -15,6 +15,7 @@ from functools import partial
 
 from django.core import signing
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -64,8 +65,20 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # The API lists published data only: its counts are remembered at the request's change position.
-        self.django_paginator_class = partial(CappedCountPaginator, as_of=newest_change(request))
+        self.django_paginator_class = partial(
+            CappedCountPaginator, as_of=newest_change(request), key=self.count_key(request)
+        )
         return super().paginate_queryset(queryset, request, view)
+
+    def count_key(self, request) -> tuple:
+        """What an API list's rows follow from, to know its remembered count by: the collection (its
+        path), its parameters but the page's, and today's date (`?overdue=` compares with it). The
+        lists hold published rows only, the same for whoever asks."""
+        paging = {self.page_query_param, self.page_size_query_param}
+        parameters = tuple(
+            sorted((name, tuple(values)) for name, values in request.query_params.lists() if name not in paging)
+        )
+        return (request.path, parameters, timezone.localdate())
 
 
 class KeysetPagination(pagination.BasePagination):

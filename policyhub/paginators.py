@@ -58,7 +58,7 @@ class CappedCountPaginator(RememberedCountPaginator):
 
     @cached_property
     def counted(self) -> tuple[int, bool]:
-        return remembered(self.object_list, self.capped_count, as_of=self.as_of)
+        return remembered(self.object_list, self.capped_count, as_of=self.as_of, key=self.key)
 
     @classmethod
     def capped_count(cls, queryset) -> tuple[int, bool]:

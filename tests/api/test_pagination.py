@@ -1,10 +1,14 @@
 """Pagination (page numbers and cursors) and query counts that do not grow with the page."""
 
+import datetime
+
 import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from payers.models import FollowUpGap
 from policyhub.changelog import assign_positions
 from tests.api.helpers import RESOURCES, list_url
 from tests.factories import (
@@ -140,3 +144,45 @@ def test_counts_are_remembered_until_a_change_is_published(api_client, dataset):
     )
     assign_positions()  # what the writer's commit does (PostgreSQL); tests never commit
     assert api_client.get(url, params).json()["count"] == first + 1
+
+
+def count_queries(queries) -> int:
+    return sum("COUNT(" in query["sql"].upper() for query in queries)
+
+
+def gaps_count(**filters) -> int:
+    return FollowUpGap.objects.published().current().filter(**filters).count()
+
+
+def test_each_filter_of_a_list_has_its_own_count_which_its_pages_share(api_client, dataset):
+    """A list's remembered count is known by its collection and its parameters (not by compiling its
+    SQL): each filter gets its own, and every page and page size of one filter reuses it."""
+    FollowUpGapFactory.create_batch(3, status="open")
+    FollowUpGapFactory.create_batch(2, status="resolved")
+    assign_positions()
+    url = "/api/v1/gaps/"
+    assert api_client.get(url, {"status": "open", "page_size": 2}).json()["count"] == gaps_count(status="open")
+    assert api_client.get(url, {"status": "resolved"}).json()["count"] == gaps_count(status="resolved")
+    assert api_client.get(url, {"status": ["open", "resolved"]}).json()["count"] == gaps_count(
+        status__in=["open", "resolved"]
+    )
+    assert api_client.get(f"{url}?status=open&is_open=true").json()["count"] == gaps_count(status="open")
+    with CaptureQueriesContext(connection) as again:
+        counts = [
+            api_client.get(f"{url}?{query}").json()["count"]
+            for query in ("page=2&page_size=2&status=open", "status=open", "is_open=true&status=open")
+        ]
+    assert counts == [gaps_count(status="open")] * 3
+    assert count_queries(again) == 0
+
+
+def test_a_count_that_depends_on_the_date_is_read_again_the_next_day(api_client, dataset, monkeypatch):
+    """`?overdue=true` compares with today's date: at the same change position, tomorrow's count
+    is read again, not yesterday's remembered one."""
+    today = timezone.localdate()
+    FollowUpGapFactory.create_batch(2, status="open", due_date=today)
+    assign_positions()
+    url, params = "/api/v1/gaps/", {"overdue": "true"}
+    before = api_client.get(url, params).json()["count"]
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: today + datetime.timedelta(days=1))
+    assert api_client.get(url, params).json()["count"] == before + 2
