@@ -7,8 +7,9 @@ workers, JSON access log) with 2 workers whatever the CPU count, and `bench.read
 (PolicyHub plus the raw-SQL floors of `bench.reads.floors` and a query counter). Timed requests go
 through `bench.reads.client` (the standard library's HTTP client). Every round sends each
 request to the 1k server, the 1M server and, where it has one, the floor on the 1M server, one
-after the other; the table shows the medians. Then 16 clients at once ask for criteria page 1 and
-its floor. The servers are stopped at the end, whatever happens.
+after the other; the table shows the medians, a 304's ratio to the full answer of its path, and
+how many rows each API page held at 1k and at 1M. Then 16 clients at once ask for criteria page 1
+and its floor. The servers are stopped at the end, whatever happens.
 """
 
 import argparse
