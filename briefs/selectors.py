@@ -2,8 +2,8 @@
 
 `brief_prefetches()` is the one place that knows everything a code brief shows, in a constant
 number of queries, read for one code by `code_brief()` (the page) and `prefetch_catalogue_parts()`
-with `brief_section_rows()` (the API). Only published content is returned, except by `pending_content()`, which is the
-editor's preview of drafts.
+with `brief_section_rows()` (the API). Only published content is returned, except by
+`pending_content()`, which is the editor's preview of drafts.
 """
 
 from django.db.models import Prefetch, QuerySet

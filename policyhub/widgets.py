@@ -1,9 +1,9 @@
-"""Select widgets whose options are written in Python, byte for byte what Django's templates write.
+"""A select widget whose options are written in Python, byte for byte what Django's templates write.
 
 Django renders every `<option>` through a template include: the brief page's "check an order" form,
-with its 300 payers, took 15 ms of the page's 74 ms that way (docs/bench.md). These widgets build
-the same context (`get_context`: selection, attributes, groups) and write the markup directly;
-`tests/foundation/test_widgets.py` holds their output equal to Django's own widgets'.
+with its 300 payers, took 15 ms of the page's 74 ms that way (docs/bench.md). `QuickSelect` builds
+the same context (`get_context`: selection, attributes, groups) and writes the markup directly;
+`tests/foundation/test_widgets.py` holds its output equal to Django's own `Select`'s.
 """
 
 from django import forms
@@ -23,8 +23,8 @@ def _attributes(attrs: dict) -> str:
     )
 
 
-class OptionsInPython:
-    """For a `forms.Select` subclass: `render()` without a template per option."""
+class QuickSelect(forms.Select):
+    """`forms.Select`, its options written in Python instead of through a template each."""
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
@@ -44,11 +44,3 @@ class OptionsInPython:
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
-
-
-class QuickSelect(OptionsInPython, forms.Select):
-    """`forms.Select`, its options written in Python."""
-
-
-class QuickSelectMultiple(OptionsInPython, forms.SelectMultiple):
-    """`forms.SelectMultiple`, its options written in Python."""

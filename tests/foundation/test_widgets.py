@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from briefs.coverage_forms import CoverageCheckForm
 from payers.models import Payer
-from policyhub.widgets import QuickSelect, QuickSelectMultiple
+from policyhub.widgets import QuickSelect
 from tests import factories
 
 CHOICES = [
@@ -26,13 +26,6 @@ GROUPED = [("North", [("a", "A"), ("b", "B")]), ("c", "C"), ("<South>", [("d", "
 def test_a_quick_select_writes_what_djangos_select_writes(choices, value, attrs):
     expected = forms.Select(choices=choices).render("payer", value, attrs)
     assert QuickSelect(choices=choices).render("payer", value, attrs) == expected
-
-
-@pytest.mark.parametrize("value", [[], ["aetna", 7], ["a", "d"]])
-def test_a_quick_multiple_select_writes_what_djangos_writes(value):
-    for choices in (CHOICES, GROUPED):
-        expected = forms.SelectMultiple(choices=choices).render("payer", value, {"id": "id_payer"})
-        assert QuickSelectMultiple(choices=choices).render("payer", value, {"id": "id_payer"}) == expected
 
 
 def test_labels_and_values_are_escaped():
