@@ -271,3 +271,22 @@ def test_payer_filter_reads_by_the_payers_key(api_client, dataset, basename):
         where = sql.split(" WHERE ", 1)[1]
         assert f'"payers_{table}"."payer_id" = ' in where
         assert '"slug"' not in where
+
+
+def test_diagnosis_filter_reads_by_the_diagnosis_key(api_client, dataset):
+    """`?diagnosis=<code>` filters the links on the diagnosis's key, read first: joined by the code,
+    PostgreSQL took every diagnosis for a rare one, and a page of a diagnosis on a tenth of 1M
+    criteria sorted 100,000 rows (0.8 s → 1.3 ms on the scale data set). Any spelling of the code
+    finds it; an unknown code finds nothing."""
+    for spelling in ("T82.857A", "t82857a"):
+        with CaptureQueriesContext(connection) as queries:
+            response = api_client.get(list_url("coverage-criterion"), {"diagnosis": spelling})
+        assert keys(response, "coverage-criterion") == {lookup_of("coverage-criterion", dataset.aetna_mitral)}
+        listing = [q["sql"] for q in queries if q["sql"].startswith('SELECT "payers_coveragecriterion"."id"')]
+        assert listing
+        for sql in listing:
+            where = sql.split(" WHERE ", 1)[1]
+            assert '"payers_coveragecriterion_diagnosis_codes"."diagnosiscode_id" = ' in where
+            assert '"codes_diagnosiscode"' not in where
+    unknown = api_client.get(list_url("coverage-criterion"), {"diagnosis": "Q99.8"})
+    assert unknown.status_code == 200 and unknown.json()["results"] == []
