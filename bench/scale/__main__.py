@@ -9,9 +9,11 @@ January 2026, Medicare PFS RVUs), then with the synthetic, deterministic payer s
 
 - 300 payers, 10 policy documents each;
 - `--criteria` published coverage criteria, two periods (2020-2023 and 2024 onwards, so they never
-  overlap) for each of `criteria / 2` (code, payer) pairs: codes in code order, 25 payers each (so
-  the first code has 50 criteria at 1k rows as at 1M), each criterion with two diagnosis codes;
-- criteria / 5 published documentation requirements and criteria / 20 follow-up gaps;
+  overlap) for each of `criteria / 2` (code, payer) pairs: codes in code order, 25 payers each, the
+  first payer on every code (so the first code has 50 criteria, and the first payer 40 at 1k rows,
+  40,000 at 1M); each criterion with two diagnosis codes, and every tenth with a third, common one;
+- criteria / 5 published documentation requirements and criteria / 20 follow-up gaps (at least
+  200), half of them open;
 - audit history rows for all of them, dated 2024 to 2026, and a change-log entry each (the changes feed
   and the API's validators read the change log);
 - an admin user `bench` (password `bench`) for the admin and the reader pages.

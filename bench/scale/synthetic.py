@@ -19,6 +19,12 @@ from payers.models import Payer
 PAYERS = 300
 POLICIES_PER_PAYER = 10
 PAYERS_PER_CODE = 25
+# Every 10th criterion also supports one common diagnosis (as E11.9 or I10 turn up across many
+# policies), so that a diagnosis filter reads a full page at 1k rows as at 1M.
+COMMON_DIAGNOSIS_EVERY = 10
+# At least this many gaps in any data set, and half of them open, so that the open worklist fills
+# an API page at 1k rows as at 1M.
+MIN_GAPS = 200
 # Two periods per code and payer that never overlap (the exclusion constraint refuses overlaps).
 PERIODS = ((date(2020, 1, 1), date(2023, 12, 31)), (date(2024, 1, 1), None))
 HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -66,14 +72,18 @@ def copy_rows(table: str, rows) -> int:
 class Synthetic:
     """The synthetic rows for a data set of `criteria` published coverage criteria."""
 
-    def __init__(self, criteria: int):
+    def __init__(self, criteria: int, code_ids: list[int] | None = None, diagnosis_ids: list[int] | None = None):
+        """`code_ids` and `diagnosis_ids` default to the database's codes and billable diagnoses."""
         self.criteria = criteria
         self.pairs = criteria // len(PERIODS)
         self.rng = random.Random(15)
-        self.code_ids = list(BillingCode.objects.order_by("code", "id").values_list("id", flat=True))
-        self.diagnosis_ids = list(
-            DiagnosisCode.objects.filter(is_billable=True).order_by("code").values_list("id", flat=True)
-        )
+        if code_ids is None:
+            code_ids = list(BillingCode.objects.order_by("code", "id").values_list("id", flat=True))
+        if diagnosis_ids is None:
+            diagnosis_ids = list(
+                DiagnosisCode.objects.filter(is_billable=True).order_by("code").values_list("id", flat=True)
+            )
+        self.code_ids, self.diagnosis_ids = code_ids, diagnosis_ids
         self.payer_ids = list(range(1, PAYERS + 1))
         self.policy_ids = {
             payer: [n * POLICIES_PER_PAYER + k + 1 for k in range(POLICIES_PER_PAYER)]
@@ -86,11 +96,16 @@ class Synthetic:
     def pair(self, j: int) -> tuple[int, int]:
         """The j-th (code, payer) pair: codes in code order, each with 25 payers.
 
-        (12 r + code index) mod 300 repeats for no r below 25, so no pair comes twice; the first
-        code has 50 criteria in every data set.
+        The first payer (first by name too, as a national payer with a policy on every code) is
+        each code's first; the other 24 are spread over the 299 others: 12 (r - 1) + code index
+        repeats modulo 299 for no r from 1 to 24, so no pair comes twice. The first code has 50
+        criteria, and the first payer 40 at 1k rows (20 codes), in every data set.
         """
         code_index, rounds = divmod(j, PAYERS_PER_CODE)
-        return self.code_ids[code_index % len(self.code_ids)], self.payer_ids[(12 * rounds + code_index) % PAYERS]
+        code = self.code_ids[code_index % len(self.code_ids)]
+        if rounds == 0:
+            return code, self.payer_ids[0]
+        return code, self.payer_ids[1 + (12 * (rounds - 1) + code_index) % (PAYERS - 1)]
 
     def payers(self):
         kinds = choices.PayerKind.values
@@ -151,10 +166,13 @@ class Synthetic:
     def diagnosis_links(self):
         known = self.diagnosis_ids
         step = max(1, len(known) // 7)
+        common = known[0]
         for criterion in range(1, self.pairs * len(PERIODS) + 1):
-            first = (criterion * 37) % len(known)
+            first = 1 + (criterion * 37) % (len(known) - 1)
             yield {"coveragecriterion_id": criterion, "diagnosiscode_id": known[first]}
-            yield {"coveragecriterion_id": criterion, "diagnosiscode_id": known[(first + step) % len(known)]}
+            yield {"coveragecriterion_id": criterion, "diagnosiscode_id": known[1 + (first + step) % (len(known) - 1)]}
+            if criterion % COMMON_DIAGNOSIS_EVERY == 1:
+                yield {"coveragecriterion_id": criterion, "diagnosiscode_id": common}
 
     def requirements(self):
         kinds, levels = choices.DocumentationKind.values, choices.RequirementLevel.values
@@ -181,10 +199,11 @@ class Synthetic:
     def gaps(self):
         categories, statuses = choices.GapCategory.values, choices.GapStatus.values
         closed = {choices.GapStatus.RESOLVED, choices.GapStatus.WONT_FIX}
-        for pk in range(1, self.criteria // 20 + 1):
+        for pk in range(1, max(self.criteria // 20, MIN_GAPS) + 1):
             code, payer = self.pair((pk * 13) % self.pairs)
             when = stamp(pk * 5)
-            status = statuses[pk % len(statuses)]
+            # Half open (the worklist), the rest spread over the other statuses.
+            status = choices.GapStatus.OPEN if pk % 2 else statuses[1 + pk // 2 % (len(statuses) - 1)]
             yield {
                 "id": pk,
                 "created_at": when,
