@@ -233,8 +233,7 @@ class CoverageCriterionFilterSet(BaseFilterSet):
         # plans with what it knows of that key. A common diagnosis (a tenth of 1M criteria) is found
         # by walking criteria in the list's order, a rare one from its links; joined by code, every
         # diagnosis looked rare, and a common one's page sorted 100,000 rows (0.8 s, docs/bench.md).
-        diagnosis = DiagnosisCode.objects.filter(code=DiagnosisCode.normalise(value)).values_list("pk", flat=True)
-        key = diagnosis.first()
+        key = DiagnosisCode.objects.filter(code=DiagnosisCode.normalise(value)).values_list("pk", flat=True).first()
         if key is None:
             return queryset.none()
         # No DISTINCT: a diagnosis code is linked to a criterion at most once.
