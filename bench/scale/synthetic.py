@@ -99,7 +99,7 @@ class Synthetic:
         The first payer (first by name too, as a national payer with a policy on every code) is
         each code's first; the other 24 are spread over the 299 others: 12 (r - 1) + code index
         repeats modulo 299 for no r from 1 to 24, so no pair comes twice. The first code has 50
-        criteria, and the first payer 40 at 1k rows (20 codes), in every data set.
+        criteria in every data set; the first payer two per code (40 at 1k rows, 40,000 at 1M).
         """
         code_index, rounds = divmod(j, PAYERS_PER_CODE)
         code = self.code_ids[code_index % len(self.code_ids)]
