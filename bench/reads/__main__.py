@@ -9,7 +9,8 @@ through `bench.reads.client` (the standard library's HTTP client). Every round s
 request to the 1k server, the 1M server and, where it has one, the floor on the 1M server, one
 after the other; the table shows the medians, a 304's ratio to the full answer of its path, and
 how many rows each API page held at 1k and at 1M. Then 16 clients at once ask for criteria page 1
-and its floor. The servers are stopped at the end, whatever happens.
+and its floor, and 4 clients for criteria page 1, its 304 and /health/live while the 1M server's
+CPU time is read (`bench.reads.cpu`). The servers are stopped at the end, whatever happens.
 """
 
 import argparse
@@ -22,9 +23,11 @@ import threading
 import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests as http
 
+from bench.reads import cpu
 from bench.reads.client import Answer, Client
 from bench.reads.requests import CRITERIA, CURSOR_PAGES, REQUESTS, Facts, read_facts
 
@@ -37,6 +40,8 @@ GOALS = {
     "pages": "1M/1k <= 1.5",
     "admin": "1M/1k <= 1.5",
 }
+# Enough clients to keep both workers busy, few enough to leave them the CPU (their own is not counted).
+CPU_CLIENTS = 4
 
 
 def parse_args(argv):
@@ -87,7 +92,7 @@ def server(database_url: str, port: int):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.5)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -198,8 +203,8 @@ def print_table(requests, results) -> None:
         )
 
 
-def throughput(cookies: dict, base: str, path: str, clients: int, seconds: float) -> tuple[float, float]:
-    """Requests per second and median latency (ms) of `clients` clients asking for `path` at once.
+def load(cookies: dict, base: str, path: str, clients: int, seconds: float, headers=None) -> tuple[int, float, float]:
+    """`clients` clients asking for `path` at once for `seconds`: answers, seconds taken, median latency (ms).
 
     The clients share the logged-in session's cookie (a login per client would time the password
     hash) and start together.
@@ -212,7 +217,7 @@ def throughput(cookies: dict, base: str, path: str, clients: int, seconds: float
         own = Client(base, cookies)
         start.wait()
         while time.perf_counter() < deadline:
-            ms, _answer = timed(own, f"{base}{path}")
+            ms, _answer = timed(own, f"{base}{path}", headers)
             with lock:
                 latencies.append(ms)
 
@@ -224,7 +229,40 @@ def throughput(cookies: dict, base: str, path: str, clients: int, seconds: float
     start.wait()
     for thread in threads:
         thread.join()
-    return len(latencies) / (time.perf_counter() - started), statistics.median(latencies)
+    return len(latencies), time.perf_counter() - started, statistics.median(latencies)
+
+
+def throughput(cookies: dict, base: str, path: str, clients: int, seconds: float) -> tuple[float, float]:
+    """Requests per second and median latency (ms) of `clients` clients asking for `path` at once."""
+    answers, taken, latency = load(cookies, base, path, clients, seconds)
+    return answers / taken, latency
+
+
+def server_cpu(cookies: dict, base: str, master: int, database: str, path: str, seconds: float, headers=None):
+    """CPU milliseconds per answer of gunicorn and of its database sessions, under steady load
+    (`bench.reads.cpu`): what one answer takes from the server's capacity."""
+    before = cpu.gunicorn(master), cpu.database_sessions(database)
+    answers, _taken, _latency = load(cookies, base, path, CPU_CLIENTS, seconds, headers)
+    after = cpu.gunicorn(master), cpu.database_sessions(database)
+    app, db = cpu.spent(before[0], after[0]), cpu.spent(before[1], after[1])
+    return 1000 * app / answers, 1000 * db / answers
+
+
+def cpu_line(measured: dict[str, tuple[float, float]], seconds: float) -> str:
+    """The server's CPU per answer (`server_cpu`) of criteria page 1, its 304 and /health/live, and
+    the 304's share of the full answer's."""
+    spent = {label: (app, db, app + db) for label, (app, db) in measured.items()}
+
+    def shown(label: str) -> str:
+        app, db, total = spent[label]
+        return f"{total:.2f} ms ({app:.2f} + {db:.2f})"
+
+    share = spent["304"][2] / spent["full"][2] if spent["full"][2] else float("nan")
+    return (
+        f"\nServer CPU per answer at 1M, {CPU_CLIENTS} clients, {seconds:.0f} s each (gunicorn + its database "
+        f"sessions): criteria page 1 {shown('full')}; its 304 {shown('304')}, {share:.2f}x of the full answer; "
+        f"/health/live {shown('live')}"
+    )
 
 
 def main(argv) -> None:
@@ -236,13 +274,14 @@ def main(argv) -> None:
         if not wanted or any(text in f"{request.label} {request.path}" for text in wanted)
     }
     with ExitStack() as stack:
-        sides = {}
+        sides, masters = {}, {}
         for side, url, port in (("small", args.small, args.port), ("large", args.large, args.port + 1)):
             facts = read_facts(url)
-            base = stack.enter_context(server(url, port))
+            base, master = stack.enter_context(server(url, port))
             session = login(base)
             prepare(session, base, facts)
             sides[side] = (Client(base, session.cookies.get_dict()), base, facts)
+            masters[side] = master
             print(f"{side}: {url} ({facts.criteria:,} criteria, code {facts.code}) on {base}", file=sys.stderr)
         results = measure(sides, requests, args.rounds)
         print(f"\nPolicyHub reads, medians of {args.rounds} interleaved rounds (gunicorn, 2 threaded workers)")
@@ -257,6 +296,17 @@ def main(argv) -> None:
                 f"{app[0]:.1f} req/s (p50 {app[1]:.0f} ms); floor {floor[0]:.1f} req/s (p50 {floor[1]:.0f} ms); "
                 f"{100 * app[0] / floor[0]:.0f} % of the floor (goal >= 25 %)"
             )
+            if cpu.available():
+                database = urlsplit(args.large).path.lstrip("/")
+                measured = {
+                    label: server_cpu(client.cookies, base, masters["large"], database, path, args.seconds, headers)
+                    for label, path, headers in (
+                        ("full", CRITERIA, None),
+                        ("304", CRITERIA, {"If-None-Match": sides["large"][2].etag}),
+                        ("live", "/health/live", None),
+                    )
+                }
+                print(cpu_line(measured, args.seconds))
 
 
 if __name__ == "__main__":
