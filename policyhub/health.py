@@ -7,6 +7,7 @@
 """
 
 import time
+import uuid
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -30,10 +31,16 @@ def _migrations() -> str:
 
 
 def _cache() -> str:
-    key = "policyhub:health"
+    # A key of this probe's own: probes of several workers or load balancers at once wrote one shared
+    # key over each other, so one of them read another's value and reported a healthy cache unready
+    # (503s under `make bench-load`).
+    key = f"policyhub:health:{uuid.uuid4().hex}"
     value = str(time.monotonic())
     cache.set(key, value, timeout=10)
-    return "ok" if cache.get(key) == value else "value not read back"
+    try:
+        return "ok" if cache.get(key) == value else "value not read back"
+    finally:
+        cache.delete(key)
 
 
 CHECKS = {"database": _database, "migrations": _migrations, "cache": _cache}

@@ -108,6 +108,32 @@ print(json.dumps(out))
 """
 
 
+def test_readiness_probes_at_once_do_not_fail_each_other(monkeypatch):
+    """Another probe (another worker, another load balancer) writes the cache between this probe's
+    write and its read: both stay ready."""
+    from django.core.cache import cache
+
+    from policyhub import health
+
+    class AnotherProbeMeanwhile:
+        def __init__(self):
+            self.done = False
+
+        def get(self, key, *args, **kwargs):
+            if not self.done:
+                self.done = True
+                assert health._cache() == "ok"
+            return cache.get(key, *args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+    monkeypatch.setattr(health, "cache", AnotherProbeMeanwhile())
+    ready = Client().get("/health/ready")
+    assert ready.status_code == 200, ready.json()
+    assert health.cache.done
+
+
 def test_database_outage_answers_503_json_and_ready_reports_it(django_user_model):
     """With DATABASE_URL at a closed port: /health/ready is 503 naming the database, /health/live
     stays 200, the API answers 503 JSON with Retry-After instead of an HTML 500, and a logged-in
