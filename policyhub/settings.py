@@ -78,7 +78,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Above the session and auth middleware, which need the database too.
-    "policyhub.errors.DatabaseUnavailableMiddleware",
+    "policyhub.errors.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,8 +141,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # both (tables `policyhub_cache` and `policyhub_requestcount`, made by `migrate`), so `make run`
 # needs no extra service.
 CACHE_URL = os.environ.get("CACHE_URL", "")
+# How long a Redis call may wait to connect, and then for an answer (a call takes well under a
+# millisecond): past it the request answers 503 (`policyhub.errors`), where without a limit a Redis
+# that stopped answering held every worker until gunicorn killed it.
+REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "1"))
+
+
+def redis_cache(url: str) -> dict:
+    """The shared cache in the Redis at `url`, each call limited to REDIS_TIMEOUT_SECONDS (the
+    throttle's counts use the same options, `policyhub.throttling.request_counts`)."""
+    timeouts = {"socket_connect_timeout": REDIS_TIMEOUT_SECONDS, "socket_timeout": REDIS_TIMEOUT_SECONDS}
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "OPTIONS": timeouts}
+
+
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {"default": redis_cache(CACHE_URL)}
 elif CACHE_URL:
     raise ImproperlyConfigured(
         f"CACHE_URL must be a redis:// URL (or unset for the database cache), not {CACHE_URL!r}."

@@ -52,10 +52,11 @@ class DatabaseCounts:
 class RedisCounts:
     """Counts in Redis, one key per token and window, which expires when it no longer counts."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, options: dict | None = None):
         import redis  # only where Redis is configured
 
-        self.redis = redis.Redis.from_url(url)
+        # The cache's own connection options (its timeouts, `settings.REDIS_TIMEOUT_SECONDS`).
+        self.redis = redis.Redis.from_url(url, **(options or {}))
 
     def add(self, key: str, window: int, seconds: int) -> tuple[int, int]:
         # One round trip; INCR alone is atomic, so no MULTI is needed (it cost a quarter more).
@@ -90,15 +91,15 @@ def _upsert_sql() -> str:
 
 
 @functools.cache
-def _redis_counts(url: str) -> RedisCounts:
-    return RedisCounts(url)
+def _redis_counts(url: str, options: tuple) -> RedisCounts:
+    return RedisCounts(url, dict(options))
 
 
 def request_counts() -> DatabaseCounts | RedisCounts:
     """Where the counts live: the default cache's Redis, or the database."""
     cache = settings.CACHES["default"]
     if cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-        return _redis_counts(cache["LOCATION"])
+        return _redis_counts(cache["LOCATION"], tuple(sorted(cache.get("OPTIONS", {}).items())))
     return DatabaseCounts()
 
 

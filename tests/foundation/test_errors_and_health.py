@@ -3,8 +3,11 @@ Retry-After while the database is down), the site's HTML error pages elsewhere, 
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from django.test import Client
 
 from policyhub.models import ApiToken
 from policyhub.roles import VIEWER, assign_role
+from policyhub.settings import redis_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +169,57 @@ def test_database_outage_answers_503_json_and_ready_reports_it(django_user_model
     assert out["page"]["status"] == 503
     assert out["page"]["type"].startswith("text/html") and out["page"]["retry_after"] == "10"
     assert "PolicyHub cannot reach its database" in out["page"]["body"]
+
+
+@pytest.fixture(params=["refused", "silent"])
+def lost_redis(request):
+    """A Redis URL where nothing answers: a closed port (connections refused), or a port that accepts
+    connections and never replies (a Redis that hangs: the kernel completes them from the backlog)."""
+    server = socket.create_server(("127.0.0.1", 0), backlog=64)
+    port = server.getsockname()[1]
+    if request.param == "refused":
+        server.close()
+    yield f"redis://127.0.0.1:{port}/0"
+    server.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_redis_answers_token_calls_503_and_ready_reports_it(django_user_model, settings, lost_redis):
+    """With the shared cache's Redis gone, API tokens (whose request counts live there) answer 503
+    JSON with Retry-After within the Redis timeout, not a 500 and not a worker held; readiness
+    reports the cache; a reader's pages, which do not need Redis, still answer."""
+    settings.CACHES = {**settings.CACHES, "default": redis_cache(lost_redis)}
+    user = django_user_model.objects.create_user("system", password="pw-system-123")
+    assign_role(user=user, role=VIEWER)
+    _, key = ApiToken.objects.issue(user=user, name="t")
+    answers = {}
+
+    def ask():
+        client = Client(raise_request_exception=False)
+        asked = time.monotonic()
+        answers["api"] = client.get("/api/v1/codes/", HTTP_AUTHORIZATION=f"Token {key}")
+        answers["api seconds"] = time.monotonic() - asked
+        answers["ready"] = client.get("/health/ready")
+        client.force_login(user)
+        answers["page"] = client.get("/codes/")
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(timeout=60)
+    assert not asking.is_alive(), "a request waited on Redis past its timeout"
+    # PolicyHub's own limit, not the client library's default (5 s in redis-py 8).
+    assert answers["api seconds"] < 3 * settings.REDIS_TIMEOUT_SECONDS
+
+    api = answers["api"]
+    assert api.status_code == 503 and api["Retry-After"] == "10"
+    assert api.json() == {
+        "detail": "The shared cache is unavailable; retry after the Retry-After seconds.",
+        "code": "service_unavailable",
+    }
+    ready = answers["ready"]
+    assert ready.status_code == 503 and ready.json()["checks"]["cache"].startswith("unavailable")
+    assert "127.0.0.1" not in ready.content.decode()
+    assert answers["page"].status_code == 200
 
 
 def test_token_of_user_without_role_is_refused(django_user_model):
