@@ -142,8 +142,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # needs no extra service.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 # How long a Redis call may wait to connect, and then for an answer (a call takes well under a
-# millisecond): past it the request answers 503 (`policyhub.errors`), where without a limit a Redis
-# that stopped answering held every worker until gunicorn killed it.
+# millisecond): past it the request answers 503 (`policyhub.errors`). redis-py's own default, 5 s,
+# held a worker's thread that long on every call while Redis did not answer.
 REDIS_TIMEOUT_SECONDS = float(os.environ.get("REDIS_TIMEOUT_SECONDS", "1"))
 
 
