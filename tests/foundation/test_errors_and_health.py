@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.test import Client
 
 from policyhub.models import ApiToken
@@ -184,24 +185,26 @@ def lost_redis(request):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_lost_redis_answers_token_calls_503_and_ready_reports_it(django_user_model, settings, lost_redis):
+def test_a_lost_redis_answers_token_calls_503_and_ready_reports_it(reader, settings, lost_redis):
     """With the shared cache's Redis gone, API tokens (whose request counts live there) answer 503
     JSON with Retry-After within the Redis timeout, not a 500 and not a worker held; readiness
     reports the cache; a reader's pages, which do not need Redis, still answer."""
     settings.CACHES = {**settings.CACHES, "default": redis_cache(lost_redis)}
-    user = django_user_model.objects.create_user("system", password="pw-system-123")
-    assign_role(user=user, role=VIEWER)
-    _, key = ApiToken.objects.issue(user=user, name="t")
+    _, key = ApiToken.objects.issue(user=reader, name="t")
     answers = {}
 
     def ask():
         client = Client(raise_request_exception=False)
-        asked = time.monotonic()
-        answers["api"] = client.get("/api/v1/codes/", HTTP_AUTHORIZATION=f"Token {key}")
-        answers["api seconds"] = time.monotonic() - asked
-        answers["ready"] = client.get("/health/ready")
-        client.force_login(user)
-        answers["page"] = client.get("/codes/")
+        try:
+            asked = time.monotonic()
+            answers["api"] = client.get("/api/v1/codes/", HTTP_AUTHORIZATION=f"Token {key}")
+            answers["api seconds"] = time.monotonic() - asked
+            answers["ready"] = client.get("/health/ready")
+            client.force_login(reader)
+            answers["page"] = client.get("/codes/")
+        finally:
+            # This thread's own connection, or PostgreSQL keeps the test database in use.
+            connections.close_all()
 
     asking = threading.Thread(target=ask, daemon=True)
     asking.start()
