@@ -14,6 +14,7 @@ request, 1.7 ms in the database cache (docs/bench.md).
 import functools
 import math
 
+import redis
 from django.conf import settings
 from django.db import models
 from rest_framework.settings import api_settings
@@ -53,8 +54,6 @@ class RedisCounts:
     """Counts in Redis, one key per token and window, which expires when it no longer counts."""
 
     def __init__(self, url: str, options: dict | None = None):
-        import redis  # only where Redis is configured
-
         # The cache's own connection options (its timeouts, `settings.REDIS_TIMEOUT_SECONDS`).
         self.redis = redis.Redis.from_url(url, **(options or {}))
 
