@@ -30,13 +30,22 @@ SHARED_PROCESSORS = [
 ]
 
 
+# Tracebacks as data: files, lines and functions, without each frame's local values (structlog shows
+# them by default). Those put whatever a frame held in the logs (an API token being checked, a
+# password) and printed every queryset a frame held, which runs it again: a request that failed on a
+# lock or a cancelled statement then waited on the same lock once more per queryset before it answered.
+TRACEBACK_AS_DICT = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+)
+
+
 def json_formatter() -> logging.Formatter:
     """Renders any standard-library record (and its `extra` fields) as one JSON line."""
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*SHARED_PROCESSORS, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.dict_tracebacks,
+            TRACEBACK_AS_DICT,
             structlog.processors.JSONRenderer(),
         ],
     )

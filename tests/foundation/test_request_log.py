@@ -7,7 +7,9 @@ import logging
 
 import pytest
 import structlog
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from policyhub.roles import VIEWER, assign_role
 
@@ -70,3 +72,30 @@ def test_an_error_logs_its_traceback_with_the_request_id(reader, log_lines, monk
     assert "ZeroDivisionError" in json.dumps(error["exception"])
     request_line = next(line for line in lines if line["event"] == "request")
     assert request_line["status"] == 500 and request_line["level"] == "error"
+
+
+def test_an_error_is_logged_without_its_frames_local_values(reader, log_lines, monkeypatch):
+    """The traceback names files, lines and functions only. Its frames' local values would put
+    whatever they held in the logs (an API token, a password being checked) and would run again every
+    queryset they held (printing a queryset evaluates it): behind a lock or in an outage, each
+    one waited out the statement timeout again before the error's answer could be sent."""
+    from payers.models import Payer
+    from payers.views import PayerListView
+
+    def failing_get(self, request):
+        token = "tok-secret-4711"  # noqa: S105 - what must not reach the log
+        payers = Payer.objects.filter(name__contains=token)
+        return payers.get.nonexistent  # AttributeError, with both locals in its frame
+
+    monkeypatch.setattr(PayerListView, "get", failing_get)
+    client = Client(raise_request_exception=False)
+    client.force_login(reader)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/payers/", HTTP_X_REQUEST_ID="req-locals")
+    assert response.status_code == 500
+    lines = [line for line in log_lines() if line.get("request_id") == "req-locals"]
+    error = next(line for line in lines if line["level"] == "error" and line["event"] != "request")
+    frames = error["exception"][0]["frames"]
+    assert any(frame["name"] == "failing_get" for frame in frames)
+    assert "tok-secret-4711" not in json.dumps(lines)
+    assert not [query for query in queries.captured_queries if Payer._meta.db_table in query["sql"]]
