@@ -20,8 +20,15 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 
-# A request taking longer than this is killed and its worker replaced; the slowest pages take ~1 s.
+# A worker whose main loop stops answering for this long is killed and replaced. A slow request does
+# not count: its thread runs on while the loop answers (gthread), however long it takes.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# So the database bounds each request's statements instead: PostgreSQL cancels one that runs longer
+# than this (settings' DB_STATEMENT_TIMEOUT_SECONDS, passed to the workers only, so manage.py's
+# imports and migrations run without it) and the request answers 503 (policyhub.errors). The slowest
+# statement at 1M coverage rows takes well under a second (docs/bench.md); 0 turns it off.
+statement_timeout_seconds = os.environ.get("WEB_STATEMENT_TIMEOUT_SECONDS", "20")
+raw_env = [f"DB_STATEMENT_TIMEOUT_SECONDS={statement_timeout_seconds}"]
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then (jittered so they do not all restart at once), bounding slow leaks.

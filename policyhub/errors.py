@@ -4,11 +4,14 @@
 - `handler404` / `handler500` in the root URLconf: unknown URLs and unhandled errors.
 - `ServiceUnavailableMiddleware`: a lost database, or a lost Redis where `CACHE_URL` names one (it
   holds the API tokens' request counts), answers 503 with `Retry-After` instead of a 500, so
-  clients and load balancers retry rather than give up.
+  clients and load balancers retry rather than give up. So does a statement PostgreSQL cancelled
+  (the web's `statement_timeout`, settings' DB_STATEMENT_TIMEOUT_SECONDS), with an answer of its
+  own: the database is there, this request took it too long.
 """
 
 import logging
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -57,22 +60,53 @@ def unavailable_service(exception: BaseException) -> str | None:
     return next((service for service, kinds in UNAVAILABLE.items() if isinstance(exception, kinds)), None)
 
 
+# SQLSTATE of a statement PostgreSQL cancelled: past its `statement_timeout`, or by an operator
+# (`pg_cancel_backend`). Django raises it as an OperationalError, which alone would read "unavailable".
+QUERY_CANCELED = "57014"
+
+
+def was_cancelled(exception: BaseException) -> bool:
+    """Whether `exception` is a statement the database cancelled rather than a lost database."""
+    return isinstance(exception, OperationalError) and getattr(exception.__cause__, "sqlstate", None) == QUERY_CANCELED
+
+
 def service_unavailable(request, service: str):
     """503 with Retry-After: JSON for the API, the site's error page for people."""
     name = SERVICES[service]
+    return unavailable(
+        request,
+        f"The {name} is unavailable; retry after the Retry-After seconds.",
+        "service_unavailable",
+        {"service": name},
+    )
+
+
+def statement_cancelled(request):
+    """503 with Retry-After for a request whose statement the database cancelled: it most often
+    waited behind an upgrade's or an import's lock, and otherwise asked for too much at once."""
+    seconds = settings.DB_STATEMENT_TIMEOUT_SECONDS
+    after = f" after {seconds:g} s" if seconds else ""
+    return unavailable(
+        request,
+        f"The database stopped this request{after}; retry after the Retry-After seconds, "
+        "or ask for less (narrower filters, a smaller page).",
+        "query_timeout",
+        {"cancelled_after": f"{seconds:g}" if seconds else ""},
+    )
+
+
+def unavailable(request, detail: str, code: str, context: dict):
     if is_api(request):
-        response = error_json(
-            f"The {name} is unavailable; retry after the Retry-After seconds.", "service_unavailable", 503
-        )
+        response = error_json(detail, code, 503)
     else:
         # Rendered without the request context: the session and user need the database too.
-        response = render(None, "503.html", {"retry_after": RETRY_AFTER_SECONDS, "service": name}, status=503)
+        response = render(None, "503.html", {"retry_after": RETRY_AFTER_SECONDS, "code": code, **context}, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
 class ServiceUnavailableMiddleware:
-    """Turns a lost database or Redis (`UNAVAILABLE`) into a 503."""
+    """Turns a lost database or Redis (`UNAVAILABLE`), or a cancelled statement, into a 503."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -82,12 +116,16 @@ class ServiceUnavailableMiddleware:
             return self.get_response(request)
         except ANY_UNAVAILABLE as exc:
             # Raised in a middleware below this one (e.g. the session) rather than in the view.
-            return self.answer(request, unavailable_service(exc))
+            return self.answer(request, exc)
 
     def process_exception(self, request, exception):
-        service = unavailable_service(exception)
-        return None if service is None else self.answer(request, service)
+        return self.answer(request, exception) if unavailable_service(exception) else None
 
-    def answer(self, request, service: str):
+    def answer(self, request, exception: BaseException):
+        if was_cancelled(exception):
+            # Not an outage: which request, and the statement (in the traceback), for whoever tunes it.
+            logger.warning("database statement cancelled", exc_info=True, extra={"request": request})
+            return statement_cancelled(request)
+        service = unavailable_service(exception)
         logger.error("%s unavailable", SERVICES[service], exc_info=True, extra={"request": request})
         return service_unavailable(request, service)

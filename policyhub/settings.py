@@ -123,6 +123,17 @@ DATABASES = {
 # position, pages) skip planning: 0.76 ms of the token's 1.1 ms statement was planning (docs/bench.md).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_SERVER_SIDE_BINDING", True):
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+# PostgreSQL cancels any statement that runs longer than this; unset or 0, none is cancelled.
+# gunicorn.conf.py sets it for the web server only (`WEB_STATEMENT_TIMEOUT_SECONDS`): its threaded
+# workers never stop a slow request themselves, so a runaway query (or one queued behind a
+# migration's lock) would hold a thread and a database session for as long as it runs. Release
+# imports, migrations and index builds run from manage.py, without it: on 1M rows they take longer.
+DB_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DB_STATEMENT_TIMEOUT_SECONDS") or 0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_STATEMENT_TIMEOUT_SECONDS > 0:
+    # A libpq start-up option: set when the connection opens, no statement per request.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={round(DB_STATEMENT_TIMEOUT_SECONDS * 1000)}"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A busy SQLite file waits instead of failing at once under the dev server's threads, and a
     # transaction takes the write lock when it begins: an import then compares and writes with no

@@ -8,12 +8,18 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+import psycopg
 import pytest
-from django.db import connections
+from django.conf import settings as django_settings
+from django.db import connection, connections
 from django.test import Client
 
+from codes.models import BillingCode
+from payers.models import CoverageCriterion
 from policyhub.models import ApiToken
 from policyhub.roles import VIEWER, assign_role
 from policyhub.settings import redis_cache
@@ -231,3 +237,105 @@ def test_token_of_user_without_role_is_refused(django_user_model):
     response = Client().get("/api/v1/codes/", HTTP_AUTHORIZATION=f"Token {key}")
     assert response.status_code == 403
     assert response.json()["code"] == "permission_denied"
+
+
+def free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_request_stuck_behind_a_lock_answers_503_after_the_statement_timeout(reader):
+    """gunicorn's threaded workers never stop a slow request themselves: a request queued behind a
+    migration's lock waited as long as the lock was held, holding a thread and a database session.
+    Under gunicorn.conf.py, PostgreSQL cancels its statement after WEB_STATEMENT_TIMEOUT_SECONDS and
+    the request answers 503 (JSON for the API, the site's page for people); the worker's next
+    request is answered as usual, and manage.py (imports, migrations) runs without the limit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    _, key = ApiToken.objects.issue(user=reader, name="t")
+    browser = Client()
+    browser.force_login(reader)
+    cookie = f"{django_settings.SESSION_COOKIE_NAME}={browser.cookies[django_settings.SESSION_COOKIE_NAME].value}"
+    db = connection.settings_dict
+    url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    port = free_port()
+    env = {
+        **{name: value for name, value in os.environ.items() if name != "DB_STATEMENT_TIMEOUT_SECONDS"},
+        "DJANGO_SETTINGS_MODULE": "policyhub.settings",
+        "DATABASE_URL": url,
+        "WEB_STATEMENT_TIMEOUT_SECONDS": "1",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and configuration
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    locker = psycopg.connect(url)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/health/live", timeout=5)  # noqa: S310 - our own server
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+
+        def get(path: str, **headers):
+            request = urllib.request.Request(f"{base}{path}", headers=headers)  # noqa: S310
+            asked = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+                    return answer.status, answer.headers, answer.read().decode(), time.monotonic() - asked
+            except urllib.error.HTTPError as error:
+                return error.code, error.headers, error.read().decode(), time.monotonic() - asked
+
+        # What migrations altering the tables hold until they commit.
+        tables = ", ".join(model._meta.db_table for model in (CoverageCriterion, BillingCode))
+        locker.execute(f"LOCK TABLE {tables} IN ACCESS EXCLUSIVE MODE")
+        status, headers, body, seconds = get("/api/v1/coverage-criteria/", Authorization=f"Token {key}")
+        assert (status, headers["Retry-After"]) == (503, "10"), body
+        assert json.loads(body) == {
+            "detail": "The database stopped this request after 1 s; retry after the Retry-After seconds, "
+            "or ask for less (narrower filters, a smaller page).",
+            "code": "query_timeout",
+        }
+        assert 1 <= seconds < 10
+        status, headers, body, seconds = get("/codes/", Cookie=cookie)
+        assert status == 503 and headers["Content-Type"].startswith("text/html"), body
+        assert "PolicyHub's database stopped this page" in body and "longer than 1 seconds" in body
+        assert seconds < 10
+
+        locker.rollback()
+        status, _headers, body, _seconds = get("/api/v1/coverage-criteria/", Authorization=f"Token {key}")
+        assert status == 200 and json.loads(body)["results"] == []
+    finally:
+        locker.close()
+        server.terminate()
+        server.wait(timeout=30)
+
+    shown = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.db import connection as c; "
+            "cursor = c.cursor(); cursor.execute('SHOW statement_timeout'); print(cursor.fetchone()[0])",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.stdout.strip().splitlines()[-1] == "0", shown.stderr[-2000:]
