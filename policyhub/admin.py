@@ -2,6 +2,7 @@
 workflow of reviewed content, and cheap change lists."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
@@ -148,11 +149,34 @@ class CuratedAdmin(SimpleHistoryAdmin):
             return self._refused(request, error)
 
     def response_action(self, request, queryset):
-        stale = self._stale_selection(request)
-        if stale:
-            self.message_user(request, "Nothing was done. " + " ".join(stale), messages.ERROR)
+        refusal = self._too_many_selected(request, queryset)
+        stale = [] if refusal else self._stale_selection(request)
+        if refusal or stale:
+            self.message_user(
+                request, " ".join(["Nothing was done.", *([refusal] if refusal else stale)]), messages.ERROR
+            )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    def _too_many_selected(self, request, queryset) -> str | None:
+        """Why the selection is too large for one action (`ADMIN_ACTION_MAX_ROWS`), or None.
+
+        "Select all" acts on the change list's whole filtered queryset: counted only up to the limit.
+        """
+        limit = settings.ADMIN_ACTION_MAX_ROWS
+        if forms.BooleanField(required=False).clean(request.POST.get("select_across")):
+            if queryset[: limit + 1].count() <= limit:
+                return None
+            selected = f"more than {limit:,}"
+        else:
+            count = len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
+            if count <= limit:
+                return None
+            selected = f"{count:,}"
+        return (
+            f"An action takes at most {limit:,} {self.model._meta.verbose_name_plural} at a time and {selected} "
+            "were selected: narrow the list with its filters or search first."
+        )
 
     def response_change(self, request, obj):
         revision = getattr(request, "_policyhub_revision", None)

@@ -262,6 +262,11 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Large admin imports post many fields; the import itself is bounded by file size.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+# An admin action (delete, a workflow transition, gap detection) takes at most this many rows at a
+# time, "select all" included: on 1M coverage criteria, "Select all" then "Delete" built one page
+# listing every row and what refers to it, 142 s and 8.8 GB of one worker (docs/bench.md). As many
+# as one admin import may add, so what an import brought in can be approved in one go.
+ADMIN_ACTION_MAX_ROWS = int(os.environ.get("ADMIN_ACTION_MAX_ROWS", "2000"))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Format classes, not dotted paths: django-import-export calls each entry.
 IMPORT_EXPORT_FORMATS = [base_formats.CSV, base_formats.XLSX, base_formats.JSON]
