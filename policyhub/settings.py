@@ -267,6 +267,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 # listing every row and what refers to it, 142 s and 8.8 GB of one worker (docs/bench.md). As many
 # as one admin import may add, so what an import brought in can be approved in one go.
 ADMIN_ACTION_MAX_ROWS = int(os.environ.get("ADMIN_ACTION_MAX_ROWS", "2000"))
+# An admin export of a whole (filtered) list takes at most this many rows: django-import-export builds
+# the file in memory first. Enough for any code set in full (ICD-10-CM: 98,186 codes); 1M coverage
+# criteria would have taken some 20 minutes and gigabytes of one worker (docs/bench.md).
+ADMIN_EXPORT_MAX_ROWS = int(os.environ.get("ADMIN_EXPORT_MAX_ROWS", "100000"))
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 # Format classes, not dotted paths: django-import-export calls each entry.
 IMPORT_EXPORT_FORMATS = [base_formats.CSV, base_formats.XLSX, base_formats.JSON]

@@ -3,10 +3,13 @@ is confirmed, a file with any bad row writes nothing and says which row and fiel
 
 import io
 import json
+import re
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from codes.models import BillingCode, CodeCategory, DiagnosisCode
@@ -266,3 +269,59 @@ def test_documentation_and_benchmark_import_round_trip(catalogue, staff_client):
         result = preview.context["result"]
         assert not result.has_errors() and not result.has_validation_errors(), admin
         assert result.rows and {row.import_type for row in result.rows} == {"skip"}, admin
+
+
+class TestExportLimits:
+    """An export is built whole in memory before a byte is sent: all 1M coverage criteria would have
+    held a worker some 20 minutes and gigabytes. Whole lists stop at ADMIN_EXPORT_MAX_ROWS; filtered
+    lists and selected rows export as before."""
+
+    def test_a_whole_list_past_the_limit_exports_nothing_and_says_how_to_narrow_it(
+        self, catalogue, staff_client, settings
+    ):
+        settings.ADMIN_EXPORT_MAX_ROWS = CoverageCriterion.objects.count() - 1
+        response = export(staff_client, "payers_coveragecriterion", "csv")
+        assert response.status_code == 302 and "Content-Disposition" not in response
+        page = staff_client.get(response["Location"])
+        assert (
+            f"Nothing was exported: an export takes at most {settings.ADMIN_EXPORT_MAX_ROWS:,} coverage criteria "
+            "and more match. Narrow the list with its filters or search first" in page.content.decode()
+        )
+
+    def test_a_list_within_the_limit_exports_every_row(self, catalogue, staff_client, settings):
+        settings.ADMIN_EXPORT_MAX_ROWS = CoverageCriterion.objects.count()
+        response = export(staff_client, "payers_coveragecriterion", "csv")
+        assert len(csv_of(response).strip().splitlines()) == CoverageCriterion.objects.count() + 1
+
+    def test_a_filtered_list_within_the_limit_exports_its_rows(self, catalogue, staff_client, settings):
+        aetna = Payer.objects.get(slug="aetna")
+        settings.ADMIN_EXPORT_MAX_ROWS = CoverageCriterion.objects.filter(payer=aetna).count()
+        assert CoverageCriterion.objects.count() > settings.ADMIN_EXPORT_MAX_ROWS
+        url = reverse("admin:payers_coveragecriterion_export") + f"?payer__id__exact={aetna.pk}"
+        form = staff_client.get(url).context["form"]
+        data = {name: "on" if form[name].value() is True else form[name].value() for name in form.fields}
+        data = {name: value for name, value in data.items() if value not in (None, False)} | {"format": "0"}
+        lines = csv_of(staff_client.post(url, data)).strip().splitlines()
+        assert len(lines) == settings.ADMIN_EXPORT_MAX_ROWS + 1
+        assert all(",aetna," in line for line in lines[1:])
+
+    def test_an_export_of_chosen_keys_reads_only_those_keys(self, catalogue, staff_client):
+        """A post naming `export_items` (what the library's "Export selected" action sends) exports those
+        rows; the library checked them against a list of every key of the table (a million)."""
+        chosen = list(CoverageCriterion.objects.order_by("pk").values_list("pk", flat=True)[:2])
+        form = staff_client.get(reverse("admin:payers_coveragecriterion_export")).context["form"]
+        data = {name: "on" if form[name].value() is True else form[name].value() for name in form.fields}
+        data = {name: value for name, value in data.items() if value not in (None, False)}
+        data |= {"format": "0", "export_items": [str(pk) for pk in chosen]}
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.post(reverse("admin:payers_coveragecriterion_export"), data)
+        ids = [row.split(",")[0] for row in csv_of(response).strip().splitlines()[1:]]
+        assert ids == [str(pk) for pk in chosen]
+        table = CoverageCriterion._meta.db_table
+        keys_only = re.compile(r'SELECT "(\w+)"\."id"(?: AS "pk")? FROM ', re.S)
+        every_key = [
+            sql
+            for sql in (q["sql"] for q in queries.captured_queries)
+            if (match := keys_only.match(sql)) and match[1] == table and "WHERE" not in sql
+        ]
+        assert not every_key, "the export read every key of the table to check two"
