@@ -203,11 +203,13 @@ class CuratedAdmin(SimpleHistoryAdmin):
 
     def get_deleted_objects(self, objs, request):
         # Rows that published content refers to are listed as protected, which makes the admin
-        # refuse the deletion (single or bulk) and say which published rows use them.
-        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
-        for obj in objs:
-            protected = [*protected, *published_references(obj)]
-        return to_delete, model_count, perms_needed, protected
+        # refuse the deletion (single or bulk) and say which published rows use them (a few per
+        # relation). Looked for first: a refused deletion need not collect every row it would have
+        # taken along. A payer with 40,000 criteria took 48 s and a 6 MB page listing each of them.
+        published = [reference for obj in objs for reference in published_references(obj)]
+        if published:
+            return [], {}, set(), published
+        return super().get_deleted_objects(objs, request)
 
     # --- Saving ---
 
