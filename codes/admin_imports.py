@@ -13,8 +13,8 @@ does not understand for "skipped" rows. Every admin with Import buttons (codes' 
   tabs, rows wider or narrower than the header, a quoted field left open at the end of the file
   are file errors naming the file, row and column.
 
-Exports are bounded too: the whole (filtered) list at most ADMIN_EXPORT_MAX_ROWS rows, and an
-"Export selected" checks only the keys it posted.
+Exports are bounded too: the whole (filtered) list at most ADMIN_EXPORT_MAX_ROWS rows, and a post
+naming its rows (`export_items`, what the library's "Export selected" sends) looks up only those.
 """
 
 import csv
@@ -287,7 +287,8 @@ class GuardedImportExportMixin(ImportExportMixin):
     def export_action(self, request):
         """The library's export page; exporting the whole (filtered) list is refused past
         ADMIN_EXPORT_MAX_ROWS rows. All 1M coverage criteria took about 1.2 ms and a few KB each (some
-        20 minutes and gigabytes); exporting selected rows goes through the actions' own limit."""
+        20 minutes and gigabytes). A post naming its rows (`export_items`) exports only those, as many
+        as a post may carry (DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
         if request.method == "POST" and "export_items" not in request.POST and self.has_export_permission(request):
             limit = settings.ADMIN_EXPORT_MAX_ROWS
             if self.get_export_queryset(request)[: limit + 1].count() > limit:
@@ -302,8 +303,8 @@ class GuardedImportExportMixin(ImportExportMixin):
         return super().export_action(request)
 
     def get_valid_export_item_pks(self, request):
-        # Which of the keys an "Export selected" action posted may be exported. The library's own
-        # answer is every key of the table (a million for coverage criteria); only those posted matter.
+        # Which of the keys a post named (`export_items`) may be exported. The library's own answer
+        # is every key of the table (a million for coverage criteria); only those posted matter.
         posted = [key for key in request.POST.getlist("export_items") if key.isdigit()]
         return self.get_queryset(request).filter(pk__in=posted).values_list("pk", flat=True)
 
