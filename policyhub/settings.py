@@ -290,7 +290,7 @@ FILE_UPLOAD_HANDLERS = [
 ]
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # The admin previews every row (django-import-export validates and saves each, then rolls back) in
-# the request: 2,000 rows take about 11 s, well inside a worker's 30 s timeout (make bench). Whole code-set
+# the request: 2,000 rows take about 11 s (make bench), a wait a curator and a proxy accept. Whole code-set
 # releases go through the release commands, which have no such limit.
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "2000"))
 IMPORT_MAX_CELLS = int(os.environ.get("IMPORT_MAX_CELLS", "4000000"))
