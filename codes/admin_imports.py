@@ -34,6 +34,7 @@ from import_export.forms import ImportForm
 
 from codes.importers.errors import ImportFileError
 from codes.importers.gates import LineFeed, check_quote_closed
+from policyhub.paginators import count_up_to
 
 OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 MB = 1024 * 1024
@@ -291,7 +292,7 @@ class GuardedImportExportMixin(ImportExportMixin):
         as a post may carry (DATA_UPLOAD_MAX_NUMBER_FIELDS)."""
         if request.method == "POST" and "export_items" not in request.POST and self.has_export_permission(request):
             limit = settings.ADMIN_EXPORT_MAX_ROWS
-            if self.get_export_queryset(request)[: limit + 1].count() > limit:
+            if count_up_to(self.get_export_queryset(request), limit) > limit:
                 self.message_user(
                     request,
                     f"Nothing was exported: an export takes at most {limit:,} "

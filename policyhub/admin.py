@@ -28,7 +28,7 @@ from policyhub.forms import (
     versioned_form_class,
 )
 from policyhub.models import ReviewedModel
-from policyhub.paginators import CappedCountPaginator
+from policyhub.paginators import CappedCountPaginator, count_up_to
 from policyhub.revisions import revert, save_edit
 from policyhub.versioning import StaleVersion, field_changes
 from policyhub.workflow import published_references
@@ -165,7 +165,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
         """
         limit = settings.ADMIN_ACTION_MAX_ROWS
         if forms.BooleanField(required=False).clean(request.POST.get("select_across")):
-            if queryset[: limit + 1].count() <= limit:
+            if count_up_to(queryset, limit) <= limit:
                 return None
             selected = f"more than {limit:,}"
         else:
