@@ -55,6 +55,9 @@ class CappedCountPaginator(RememberedCountPaginator):
     EXACT_UP_TO = 10_000
     # Pages starting this many rows in are found from checkpoints (published lists only).
     SEEK_FROM = 10_000
+    # Pages starting this many rows in, where no checkpoint finds them, walk the rows before them
+    # by key alone (`rows`).
+    NARROW_FROM = 10_000
 
     @cached_property
     def count_is_exact(self) -> bool:
@@ -114,6 +117,11 @@ class CappedCountPaginator(RememberedCountPaginator):
             if sought is not None:
                 around, skip = sought
                 return around[skip : skip + top - bottom]
+        if bottom >= self.NARROW_FROM and keys_alone_select_it(self.object_list):
+            # Walk the `OFFSET` with the keys alone, then read the page's rows by key: the database
+            # no longer joins, carries and sorts every column of the rows it skips.
+            keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+            return self.object_list.filter(pk__in=keys)
         return self.object_list[bottom:top]
 
 
@@ -205,3 +213,10 @@ def leading_column(queryset: QuerySet) -> str | None:
     if field.is_relation or not field.concrete or field.unique:
         return None
     return name
+
+
+def keys_alone_select_it(queryset: QuerySet) -> bool:
+    """Whether a slice of `queryset` can be found from its keys alone and read again by key, to the
+    same rows in the same order: not where it groups, picks distinct rows or is sliced already."""
+    query = queryset.query
+    return not (query.distinct or query.group_by is not None or query.is_sliced or query.combinator)

@@ -55,11 +55,14 @@ def every_page(client, url, params) -> list[dict]:
 
 def offset_answers(client, url, params, monkeypatch) -> list[dict]:
     monkeypatch.setattr(CappedCountPaginator, "SEEK_FROM", 10**9)
+    monkeypatch.setattr(CappedCountPaginator, "NARROW_FROM", 10**9)
     return every_page(client, url, params)
 
 
 def seeking(monkeypatch, exact_up_to=None):
+    """Deep pages from checkpoints; where a list cannot be sought (a reader's `?ordering=`), by key."""
     monkeypatch.setattr(CappedCountPaginator, "SEEK_FROM", PAGE_SIZE)
+    monkeypatch.setattr(CappedCountPaginator, "NARROW_FROM", PAGE_SIZE)
     monkeypatch.setattr(paginators, "CHECKPOINT_EVERY", 4)
     if exact_up_to is not None:
         monkeypatch.setattr(CappedCountPaginator, "EXACT_UP_TO", exact_up_to)
