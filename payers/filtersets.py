@@ -42,6 +42,7 @@ from policyhub.filtersets import (
     CodeListFilter,
     KeyMultipleChoiceFilter,
     UtcDateTimeFilter,
+    matching_keys,
 )
 
 
@@ -242,13 +243,13 @@ class CoverageCriterionFilterSet(BaseFilterSet):
     def search(self, queryset, value):
         if code := as_billing_code(value):
             return queryset.filter(code__code=code)
-        # Payers and policies as subqueries: every condition then reads the criterion's own columns,
-        # which PostgreSQL can combine from indexes instead of scanning the joined rows.
+        # Payers and policies by their keys: every condition then reads the criterion's own columns,
+        # which PostgreSQL combines from indexes instead of scanning the joined rows.
         return queryset.filter(
             Q(criteria__icontains=value)
             | Q(limitations__icontains=value)
-            | Q(payer__in=Payer.objects.filter(name__icontains=value).values("pk"))
-            | Q(policy__in=PolicyDocument.objects.filter(number__icontains=value).values("pk"))
+            | Q(payer__in=matching_keys(Payer.objects.filter(name__icontains=value)))
+            | Q(policy__in=matching_keys(PolicyDocument.objects.filter(number__icontains=value)))
         )
 
 
@@ -343,5 +344,5 @@ class FollowUpGapFilterSet(BaseFilterSet):
         if code := as_billing_code(value):
             return queryset.filter(code__code=code)
         return queryset.filter(
-            Q(description__icontains=value) | Q(payer__in=Payer.objects.filter(name__icontains=value).values("pk"))
+            Q(description__icontains=value) | Q(payer__in=matching_keys(Payer.objects.filter(name__icontains=value)))
         )

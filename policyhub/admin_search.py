@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.db.models.constants import LOOKUP_SEP
 from django.utils.text import smart_split, unescape_string_literal
 
+from policyhub.filtersets import matching_keys
+
 LOOKUPS = {"=": "iexact", "^": "istartswith", "@": "search"}
 
 
@@ -17,7 +19,7 @@ class IndexedSearchMixin:
 
     Django's own search ORs conditions on the joined tables, which PostgreSQL can only check row
     by row over the whole join; here every condition reads the searched table's own columns and
-    indexes (`code = ...`, `payer_id IN ...`, a trigram index on `criteria`).
+    indexes (`code = ...`, `payer_id IN (3, 8)`: `matching_keys`, a trigram index on `criteria`).
     `code_search(term)` lets a subclass answer a whole term by itself (a billing code, exactly).
     """
 
@@ -43,6 +45,6 @@ class IndexedSearchMixin:
         first, _, rest = path.partition(LOOKUP_SEP)
         relation = self.model._meta.get_field(first)
         if rest and relation.many_to_one:
-            matching = relation.related_model._default_manager.filter(**{f"{rest}__{lookup}": term}).values("pk")
-            return Q(**{f"{first}__in": matching})
+            matching = relation.related_model._default_manager.filter(**{f"{rest}__{lookup}": term})
+            return Q(**{f"{first}__in": matching_keys(matching)})
         return Q(**{f"{path}__{lookup}": term})

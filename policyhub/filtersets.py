@@ -61,6 +61,24 @@ class BaseFilterSet(django_filters.FilterSet):
         raise NotImplementedError
 
 
+# A search's matches in a related table (payers by name) are written into it as keys, up to this
+# many; beyond, they stay a subquery.
+MATCHING_KEYS_AT_MOST = 500
+
+
+def matching_keys(queryset: QuerySet) -> list | QuerySet:
+    """The keys of `queryset`, the rows a search term matches in a related table, for `payer__in=`:
+    a list when there are at most MATCHING_KEYS_AT_MOST, else the subquery.
+
+    `payer IN (subquery)` ORed with the other fields' conditions is checked row by row: PostgreSQL
+    cannot combine it from indexes, so a term found in few rows or none (a policy number, a
+    misspelt payer) read all 1M criteria, 1.6-2.3 s. `payer IN (3, 8)` it reads from an index, and
+    an empty list drops the condition from the OR.
+    """
+    keys = list(queryset.values_list("pk", flat=True)[: MATCHING_KEYS_AT_MOST + 1])
+    return keys if len(keys) <= MATCHING_KEYS_AT_MOST else queryset.values("pk")
+
+
 def crosses_to_many(model, path: str) -> bool:
     """Whether the lookup path (`payer__slug`) follows a one-to-many or many-to-many relation."""
     for name in path.split(LOOKUP_SEP):

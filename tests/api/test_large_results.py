@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from payers.choices import GapStatus
+from policyhub import filtersets
 from policyhub.paginators import CappedCountPaginator
 from tests.factories import CoverageCriterionFactory, FollowUpGapFactory
 
@@ -79,3 +80,44 @@ def test_admin_text_search_matches_related_names(staff_client, dataset):
     assert {row.payer.name for row in page.context["cl"].result_list} == {"Medicare"}
     both = staff_client.get("/admin/payers/coveragecriterion/", {"q": "medic zzz-nothing"})
     assert list(both.context["cl"].result_list) == []
+
+
+ADMIN_LISTS = (
+    "/admin/payers/coveragecriterion/",
+    "/admin/payers/documentationrequirement/",
+    "/admin/payers/followupgap/",
+)
+
+
+@pytest.mark.parametrize("term", ["aetn", "medic", "cpb 0826", "l36668", "zzz-nothing"])
+def test_related_matches_written_as_keys_find_what_a_subquery_finds(
+    api_client, staff_client, dataset, monkeypatch, term
+):
+    """Payers and policy documents a term matches go into the search as their keys (an index look-up
+    in an OR); past MATCHING_KEYS_AT_MOST they stay a subquery. Both find the same rows, in the API
+    and in the admin's search box."""
+
+    def found():
+        api = [_ids(api_client.get(url, {"q": term, "page_size": 100})) for url in (CRITERIA, "/api/v1/gaps/")]
+        admin = [
+            [row.pk for row in staff_client.get(url, {"q": term}).context["cl"].result_list] for url in ADMIN_LISTS
+        ]
+        return api, admin
+
+    by_keys = found()
+    if term != "zzz-nothing":
+        assert by_keys[0][0] and by_keys[1][0]
+    monkeypatch.setattr(filtersets, "MATCHING_KEYS_AT_MOST", 0)
+    assert found() == by_keys
+
+
+def test_a_search_names_the_payers_it_matches_not_a_subquery(api_client, staff_client, dataset):
+    """PostgreSQL checks `payer_id IN (SELECT ...)` inside an OR row by row (2 s for a rare term on
+    1M criteria); `payer_id IN (<key>)` it reads from an index."""
+    for client, url in ((api_client, CRITERIA), (staff_client, ADMIN_LISTS[0])):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, {"q": "aetn"}).status_code == 200
+        searched = [query["sql"] for query in queries if "LIKE" in query["sql"] and "coveragecriterion" in query["sql"]]
+        assert searched
+        assert not [sql for sql in searched if 'FROM "payers_payer"' in sql and "IN (SELECT" in sql]
+        assert all(f'"payer_id" IN ({dataset.aetna.pk})' in sql for sql in searched)
