@@ -6,13 +6,15 @@
   holds the API tokens' request counts), answers 503 with `Retry-After` instead of a 500, so
   clients and load balancers retry rather than give up. So does a statement PostgreSQL cancelled
   (the web's `statement_timeout`, settings' DB_STATEMENT_TIMEOUT_SECONDS), with an answer of its
-  own: the database is there, this request took it too long.
+  own: the database is there, this request took it too long. Any other database error, the
+  statement refused while the connection stays up, is a bug and answers 500 like one.
 """
 
 import logging
+import sqlite3
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -57,7 +59,42 @@ ANY_UNAVAILABLE = tuple(kind for kinds in UNAVAILABLE.values() for kind in kinds
 
 def unavailable_service(exception: BaseException) -> str | None:
     """Which service `exception` says is unavailable (a key of `SERVICES`), or None."""
-    return next((service for service, kinds in UNAVAILABLE.items() if isinstance(exception, kinds)), None)
+    service = next((service for service, kinds in UNAVAILABLE.items() if isinstance(exception, kinds)), None)
+    if service == "database" and not database_lost(exception):
+        return None
+    return service
+
+
+# SQLSTATE classes of a database that cannot serve: connection exceptions (08), insufficient
+# resources (53: too many connections, disk full, out of memory), shutting down or starting up
+# (57P01-57P05), system errors (58).
+OUTAGE_SQLSTATES = ("08", "53", "57P", "58")
+# SQLite's: busy or locked, cannot open the file, disk I/O error, disk full.
+OUTAGE_SQLITE_CODES = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_IOERR,
+    sqlite3.SQLITE_FULL,
+}
+
+
+def database_lost(exception: BaseException) -> bool:
+    """Whether a database error says the database cannot serve, rather than that it refused this
+    statement while the connection stays up (a missing table, more than 65,535 parameters in one
+    statement): that is a bug, and a 503 would have clients retry it and the logs call it an outage."""
+    if isinstance(exception, InterfaceError):
+        return True  # the connection is already closed
+    cause = exception.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(OUTAGE_SQLSTATES)
+    if isinstance(cause, sqlite3.Error):
+        return getattr(cause, "sqlite_errorcode", None) in OUTAGE_SQLITE_CODES
+    # The driver's own error, with no SQLSTATE: refused to connect, or lost the connection, or
+    # refused to send a statement. Only the last leaves a connection that still works.
+    held = connections[DEFAULT_DB_ALIAS].connection
+    return held is None or getattr(held, "closed", False) or getattr(held, "broken", False)
 
 
 # SQLSTATE of a statement PostgreSQL cancelled: past its `statement_timeout`, or by an operator
@@ -116,16 +153,22 @@ class ServiceUnavailableMiddleware:
             return self.get_response(request)
         except ANY_UNAVAILABLE as exc:
             # Raised in a middleware below this one (e.g. the session) rather than in the view.
-            return self.answer(request, exc)
+            response = self.answer(request, exc)
+            if response is None:
+                raise
+            return response
 
     def process_exception(self, request, exception):
-        return self.answer(request, exception) if unavailable_service(exception) else None
+        return self.answer(request, exception)
 
     def answer(self, request, exception: BaseException):
+        """The 503 for an unavailable service or a cancelled statement; None for anything else."""
         if was_cancelled(exception):
             # Not an outage: which request, and the statement (in the traceback), for whoever tunes it.
             logger.warning("database statement cancelled", exc_info=True, extra={"request": request})
             return statement_cancelled(request)
         service = unavailable_service(exception)
+        if service is None:
+            return None
         logger.error("%s unavailable", SERVICES[service], exc_info=True, extra={"request": request})
         return service_unavailable(request, service)

@@ -78,6 +78,63 @@ def test_api_bug_answers_json_500(viewer_client, monkeypatch):
     assert response.json()["code"] == "server_error"
 
 
+def refused_statement():
+    """A statement the database refuses while the connection stays up, as a bug would send it: on
+    PostgreSQL more parameters than one statement may carry (refused by the driver, no SQLSTATE),
+    on SQLite a table that does not exist."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT 1 WHERE 1 IN ({', '.join(['%s'] * 70_000)})", [1] * 70_000)
+        else:
+            cursor.execute("SELECT * FROM no_such_table")
+
+
+def test_a_statement_the_database_refuses_answers_500_not_an_outage(viewer_client, monkeypatch, caplog):
+    """An OperationalError is not always a lost database. One for a statement the database refused
+    is a bug: 500 with the error body, not a 503 that has clients retry a database that is there
+    and puts "database unavailable" in the logs."""
+    from payers.api.views import PayerViewSet
+    from payers.views import PayerListView
+
+    monkeypatch.setattr(PayerViewSet, "list", lambda self, request, *args, **kwargs: refused_statement())
+    monkeypatch.setattr(PayerListView, "get", lambda self, request: refused_statement())
+    api = viewer_client.get("/api/v1/payers/")
+    assert api.status_code == 500 and api.json()["code"] == "server_error"
+    assert "Retry-After" not in api
+    page = viewer_client.get("/payers/")
+    assert page.status_code == 500 and b"Something went wrong on our side" in page.content
+    assert "database unavailable" not in caplog.text
+    # The database was there all along.
+    assert viewer_client.get("/api/v1/codes/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_database_ends_mid_life_answers_503(django_user_model):
+    """The other side of the line above: a session PostgreSQL ends (a restart, a failover, an
+    operator) is an outage, 503 with Retry-After, whatever the driver's error says."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL ends sessions; SQLite has none")
+    user = django_user_model.objects.create_user("reader", password="pw-reader-123")
+    assign_role(user=user, role=VIEWER)
+    _, key = ApiToken.objects.issue(user=user, name="t")
+    client = Client(raise_request_exception=False)
+    assert client.get("/api/v1/payers/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    try:
+        api = client.get("/api/v1/payers/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert api.status_code == 503 and api["Retry-After"] == "10"
+        assert api.json()["code"] == "service_unavailable"
+    finally:
+        connection.close()  # the test client keeps the connection Django would drop between requests
+
+
 def test_pages_answer_html_error_pages_in_the_site_layout(viewer_client, monkeypatch):
     not_found = viewer_client.get("/no-such-page/")
     assert not_found.status_code == 404
