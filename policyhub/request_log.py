@@ -19,6 +19,10 @@ from django.utils.functional import SimpleLazyObject, empty
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# A password-reset link (policyhub/urls.py, where EMAIL_HOST is set) carries its token in the path:
+# whoever reads the logs could set that user's password with it until it is used or expires. Django's
+# next step, `set-password`, holds none.
+_RESET_TOKEN = re.compile(r"^(/accounts/reset/[^/]*/)(?!set-password/)[^/]+")
 
 logger = structlog.get_logger("policyhub.request")
 
@@ -76,6 +80,11 @@ def configure_logging(level: str = "INFO") -> dict:
     }
 
 
+def loggable_path(path: str) -> str:
+    """`path` as the request and access logs write it: a password-reset token replaced."""
+    return _RESET_TOKEN.sub(r"\1[token]", path)
+
+
 def request_id_for(request) -> str:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     return given if _SANE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
@@ -115,7 +124,7 @@ class RequestLogMiddleware:
             logging.ERROR if status >= 500 else logging.WARNING if status >= 400 and status != 404 else logging.INFO,
             "request",
             method=request.method,
-            path=request.path,
+            path=loggable_path(request.path),
             status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
             query_count=queries,

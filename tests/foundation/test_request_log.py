@@ -99,3 +99,15 @@ def test_an_error_is_logged_without_its_frames_local_values(reader, log_lines, m
     assert any(frame["name"] == "failing_get" for frame in frames)
     assert "tok-secret-4711" not in json.dumps(lines)
     assert not [query for query in queries.captured_queries if Payer._meta.db_table in query["sql"]]
+
+
+def test_a_password_reset_token_stays_out_of_the_request_log(log_lines):
+    """A reset link's token sets the user's password until it is used or expires: the request line
+    names the page, not the token. Django's next step (`set-password`) holds none and is kept."""
+    token = "cx1b2p-5f0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d"
+    client = Client()
+    client.get(f"/accounts/reset/MQ/{token}/")
+    client.get("/accounts/reset/MQ/set-password/")
+    paths = [line["path"] for line in log_lines() if line["event"] == "request"]
+    assert paths == ["/accounts/reset/MQ/[token]/", "/accounts/reset/MQ/set-password/"]
+    assert token not in json.dumps(log_lines())
