@@ -11,6 +11,13 @@ from checkpoints (`seek`): how many rows come before each value of the list's le
 read once per change position like the counts. The page is then read among the rows between the
 checkpoints around it, a short `OFFSET` (about `CHECKPOINT_EVERY` rows at most) into them: the same
 rows, in the same order, as the long `OFFSET` gives.
+
+Where no checkpoint finds a deep page (the admin's lists, which hold drafts too), and on every page of
+a list sorted by something else than its model's own order (a curator's column, a reader's
+`?ordering=`: the database sorts every row to find any page), the page's keys are found first, by a
+statement that selects nothing else, and its rows read by key: the rows skipped or sorted no longer
+carry every column of every joined table (1M criteria: the last page 3.9 → 0.7 s, page 1 sorted by
+policy 1.1 → 0.3 s).
 """
 
 import json
@@ -117,9 +124,11 @@ class CappedCountPaginator(RememberedCountPaginator):
             if sought is not None:
                 around, skip = sought
                 return around[skip : skip + top - bottom]
-        if bottom >= self.NARROW_FROM and keys_alone_select_it(self.object_list):
-            # Walk the `OFFSET` with the keys alone, then read the page's rows by key: the database
-            # no longer joins, carries and sorts every column of the rows it skips.
+        if (bottom >= self.NARROW_FROM or sorted_otherwise(self.object_list)) and keys_alone_select_it(
+            self.object_list
+        ):
+            # Walk the `OFFSET` (or sort) with the keys alone, then read the page's rows by key: the
+            # database no longer joins, carries and sorts every column of the rows it skips.
             keys = list(self.object_list.values_list("pk", flat=True)[bottom:top])
             return self.object_list.filter(pk__in=keys)
         return self.object_list[bottom:top]
@@ -220,3 +229,12 @@ def keys_alone_select_it(queryset: QuerySet) -> bool:
     same rows in the same order: not where it groups, picks distinct rows or is sliced already."""
     query = queryset.query
     return not (query.distinct or query.group_by is not None or query.is_sliced or query.combinator)
+
+
+def sorted_otherwise(queryset: QuerySet) -> bool:
+    """Whether the list is sorted first by something else than its model's own leading sort column
+    (a curator's column in the admin, a reader's `?ordering=`): no index then walks the rows in
+    order, and the database sorts all of them to find the page."""
+    query = queryset.query
+    default = queryset.model._meta.ordering
+    return bool(query.order_by) and bool(default) and query.order_by[0] != default[0]
