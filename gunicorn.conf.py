@@ -10,7 +10,7 @@ import os
 
 from gunicorn import glogging
 
-from policyhub.request_log import json_formatter, loggable_path
+from policyhub.request_log import json_formatter
 
 wsgi_app = "policyhub.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -68,7 +68,7 @@ class JsonLogger(glogging.Logger):
             extra={
                 "request_id": headers.get("x-request-id"),
                 "method": environ.get("REQUEST_METHOD"),
-                "path": loggable_path(environ.get("PATH_INFO") or ""),
+                "path": environ.get("PATH_INFO"),
                 "status": resp.status_code,
                 "bytes": getattr(resp, "sent", None),
                 "duration_ms": round(request_time.total_seconds() * 1000, 1),

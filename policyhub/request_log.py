@@ -22,7 +22,7 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # A password-reset link (policyhub/urls.py, where EMAIL_HOST is set) carries its token in the path:
 # whoever reads the logs could set that user's password with it until it is used or expires. Django's
 # next step, `set-password`, holds none.
-_RESET_TOKEN = re.compile(r"^(/accounts/reset/[^/]*/)(?!set-password/)[^/]+")
+_RESET_TOKEN = re.compile(r"""(/accounts/reset/[^/\s'"]*/)(?!set-password/)[^/\s'"]+""")
 
 logger = structlog.get_logger("policyhub.request")
 
@@ -50,6 +50,7 @@ def json_formatter() -> logging.Formatter:
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             TRACEBACK_AS_DICT,
+            without_reset_tokens,
             structlog.processors.JSONRenderer(),
         ],
     )
@@ -80,9 +81,18 @@ def configure_logging(level: str = "INFO") -> dict:
     }
 
 
-def loggable_path(path: str) -> str:
-    """`path` as the request and access logs write it: a password-reset token replaced."""
-    return _RESET_TOKEN.sub(r"\1[token]", path)
+def without_reset_tokens(logger, method_name, event_dict: dict) -> dict:
+    """Every top-level string of a log line with a password-reset link's token replaced: the request
+    line's path, gunicorn's access line, Django's "Internal Server Error: <path>", a request's repr."""
+    for key, value in event_dict.items():
+        # Other objects (a request) are written as their repr by the JSON renderer.
+        text = value if isinstance(value, str) else None if isinstance(value, PLAIN) else repr(value)
+        if text is not None and "/reset/" in text:
+            event_dict[key] = _RESET_TOKEN.sub(r"\1[token]", text)
+    return event_dict
+
+
+PLAIN = (int, float, bool, type(None), dict, list, tuple)
 
 
 def request_id_for(request) -> str:
@@ -124,7 +134,7 @@ class RequestLogMiddleware:
             logging.ERROR if status >= 500 else logging.WARNING if status >= 400 and status != 404 else logging.INFO,
             "request",
             method=request.method,
-            path=loggable_path(request.path),
+            path=request.path,
             status=status,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
             query_count=queries,

@@ -111,3 +111,15 @@ def test_a_password_reset_token_stays_out_of_the_request_log(log_lines):
     paths = [line["path"] for line in log_lines() if line["event"] == "request"]
     assert paths == ["/accounts/reset/MQ/[token]/", "/accounts/reset/MQ/set-password/"]
     assert token not in json.dumps(log_lines())
+
+
+def test_a_password_reset_token_stays_out_of_every_log_line(log_lines, rf):
+    """Whatever writes the line: Django's "Internal Server Error: <path>" with the request attached,
+    as it logs a failed page, goes through the same JSON lines."""
+    token = "cx1b2p-5f0a9e8d7c6b5a4f3e2d1c0b9a8f7e6d"
+    request = rf.get(f"/accounts/reset/MQ/{token}/")
+    logging.getLogger("django.request").error("Internal Server Error: %s", request.path, extra={"request": request})
+    (line,) = [line for line in log_lines() if line["logger"] == "django.request"]
+    assert line["event"] == "Internal Server Error: /accounts/reset/MQ/[token]/"
+    assert "/accounts/reset/MQ/[token]/" in line["request"]
+    assert token not in json.dumps(line)

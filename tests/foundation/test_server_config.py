@@ -63,7 +63,7 @@ def test_access_log_lines_are_json(capsys):
     assert (line["event"], line["method"], line["path"], line["status"]) == ("access", "GET", "/codes/", 200)
     assert line["request_id"] == "abc" and line["duration_ms"] == 12.0
     assert line["level"] == "info" and "time" in line
-    # A password-reset link's token is not written (policyhub.request_log.loggable_path).
+    # A password-reset link's token is not written (policyhub.request_log.without_reset_tokens).
     log.access(response, None, {**environ, "PATH_INFO": "/accounts/reset/MQ/cx1b2p-5f0a9e8d/"}, timedelta(1))
     for handler in log.access_log.handlers:
         handler.flush()
