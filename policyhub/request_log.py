@@ -81,18 +81,20 @@ def configure_logging(level: str = "INFO") -> dict:
     }
 
 
+# Values the JSON renderer writes as they are; any other object it writes as its repr.
+PLAIN = (str, int, float, bool, type(None), dict, list, tuple)
+
+
 def without_reset_tokens(logger, method_name, event_dict: dict) -> dict:
-    """Every top-level string of a log line with a password-reset link's token replaced: the request
+    """Every top-level value of a log line with a password-reset link's token replaced: the request
     line's path, gunicorn's access line, Django's "Internal Server Error: <path>", a request's repr."""
     for key, value in event_dict.items():
-        # Other objects (a request) are written as their repr by the JSON renderer.
-        text = value if isinstance(value, str) else None if isinstance(value, PLAIN) else repr(value)
-        if text is not None and "/reset/" in text:
-            event_dict[key] = _RESET_TOKEN.sub(r"\1[token]", text)
+        if not isinstance(value, PLAIN):
+            # Written as the renderer would write it, once: a queryset's repr runs it again.
+            value = event_dict[key] = repr(value)
+        if isinstance(value, str) and "/reset/" in value:
+            event_dict[key] = _RESET_TOKEN.sub(r"\1[token]", value)
     return event_dict
-
-
-PLAIN = (int, float, bool, type(None), dict, list, tuple)
 
 
 def request_id_for(request) -> str:
