@@ -24,6 +24,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 CRITERIA = "/api/v1/coverage-criteria/"
 PAGE_SIZE = 3
+SORTED_OTHERWISE = paginators.sorted_otherwise
 
 
 @pytest.fixture
@@ -64,6 +65,7 @@ def seeking(monkeypatch, exact_up_to=None):
     """Deep pages from checkpoints; where a list cannot be sought (a reader's `?ordering=`), by key."""
     monkeypatch.setattr(CappedCountPaginator, "SEEK_FROM", PAGE_SIZE)
     monkeypatch.setattr(CappedCountPaginator, "NARROW_FROM", PAGE_SIZE)
+    monkeypatch.setattr(paginators, "sorted_otherwise", SORTED_OTHERWISE)
     monkeypatch.setattr(paginators, "CHECKPOINT_EVERY", 4)
     if exact_up_to is not None:
         monkeypatch.setattr(CappedCountPaginator, "EXACT_UP_TO", exact_up_to)

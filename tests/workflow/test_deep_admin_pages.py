@@ -25,6 +25,7 @@ from tests.workflow.adminpages import admin_url
 
 pytestmark = pytest.mark.django_db
 PER_PAGE = 3
+SORTED_OTHERWISE = paginators.sorted_otherwise
 
 
 @pytest.fixture
@@ -63,6 +64,7 @@ def by_offset(monkeypatch):
 
 def by_key(monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "NARROW_FROM", PER_PAGE)
+    monkeypatch.setattr(paginators, "sorted_otherwise", SORTED_OTHERWISE)  # sorted lists' first pages too
 
 
 @pytest.mark.parametrize(
