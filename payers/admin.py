@@ -22,6 +22,7 @@ from payers.resources import (
 )
 from payers.services import detect_gaps
 from policyhub.admin import CuratedAdmin
+from policyhub.admin_filters import GroupedFacetsRelatedFilter
 from policyhub.admin_inlines import ReviewedPartInline
 from policyhub.admin_search import IndexedSearchMixin
 from policyhub.admin_workflow import WORKFLOW_FIELDSET, ReviewedAdmin
@@ -88,7 +89,7 @@ class PolicyDocumentAdmin(GuardedImportExportMixin, ReviewedAdmin):
         "retirement_date",
         "state",
     )
-    list_filter = ("state", "document_type", "payer")
+    list_filter = ("state", "document_type", ("payer", GroupedFacetsRelatedFilter))
     search_fields = ("number", "title", "payer__name")
     list_select_related = ("payer",)
     autocomplete_fields = ("payer",)
@@ -119,7 +120,7 @@ class CoverageCriterionAdmin(CodeSearchMixin, GuardedImportExportMixin, Reviewed
         "state",
         "last_verified",
     )
-    list_filter = ("state", "coverage_status", "prior_auth", "payer")
+    list_filter = ("state", "coverage_status", "prior_auth", ("payer", GroupedFacetsRelatedFilter))
     search_fields = ("=code__code", "payer__name", "policy__number", "criteria")
     list_select_related = ("code", "payer", "policy__payer")
     autocomplete_fields = ("code", "payer", "policy", "diagnosis_codes")
@@ -136,7 +137,7 @@ class CoverageCriterionAdmin(CodeSearchMixin, GuardedImportExportMixin, Reviewed
 class DocumentationRequirementAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin):
     resource_classes = [DocumentationRequirementResource]
     list_display = ("code", "payer", "kind", "short_text", "level", "purpose", "state")
-    list_filter = ("state", "kind", "level", "purpose", "payer")
+    list_filter = ("state", "kind", "level", "purpose", ("payer", GroupedFacetsRelatedFilter))
     search_fields = ("=code__code", "payer__name", "text")
     list_select_related = ("code", "payer")
     autocomplete_fields = ("code", "payer", "policy")
@@ -172,7 +173,7 @@ class FollowUpGapAdmin(CodeSearchMixin, GuardedImportExportMixin, ReviewedAdmin)
         "due_date",
         "state",
     )
-    list_filter = ("state", "status", "category", "priority", "payer", "assignee")
+    list_filter = ("state", "status", "category", "priority", ("payer", GroupedFacetsRelatedFilter), "assignee")
     search_fields = ("=code__code", "description", "payer__name", "policy__number")
     list_select_related = ("code", "payer", "assignee", "policy")
     autocomplete_fields = ("code", "payer", "policy", "assignee")
