@@ -9,7 +9,7 @@ class GroupedFacetsRelatedFilter(admin.RelatedFieldListFilter):
 
     Django counts each choice with a condition of its own, `COUNT(id) FILTER (WHERE payer_id = n)`:
     300 payers made 300 conditions on each of 1M criteria, 3.0 s of the page. Grouped by the key, the
-    database counts every choice in one pass over the payer's index.
+    database counts every choice in one pass.
     """
 
     def get_facet_queryset(self, changelist):
