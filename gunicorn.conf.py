@@ -26,8 +26,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # So the database bounds each request's statements instead: PostgreSQL cancels one that runs longer
 # than this (settings' DB_STATEMENT_TIMEOUT_SECONDS, passed to the workers only, so manage.py's
 # imports and migrations run without it) and the request answers 503 (policyhub.errors). At 1M
-# coverage rows the slowest request measured, the admin's last change-list page, takes 6.6 s; a full
-# CSV download runs many short statements (docs/bench.md). 0 turns it off.
+# coverage rows no request measured takes a second (the slowest, the admin's last change-list page,
+# 0.7 s); a full CSV download runs many short statements (docs/bench.md). 0 turns it off.
 statement_timeout_seconds = os.environ.get("WEB_STATEMENT_TIMEOUT_SECONDS", "20")
 raw_env = [f"DB_STATEMENT_TIMEOUT_SECONDS={statement_timeout_seconds}"]
 graceful_timeout = 30
