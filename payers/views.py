@@ -6,7 +6,7 @@ import csv
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, QuerySet
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import DetailView, View
@@ -31,7 +31,7 @@ from payers.selectors import (
 from policyhub.access import ReadAccessMixin
 from policyhub.remembered import RememberedCountPaginator, newest_change, remembered
 from policyhub.spreadsheets import formula_safe
-from policyhub.views import FilteredListView
+from policyhub.views import FilteredListView, filter_errors
 
 
 def gap_chart(counts: list[dict]) -> list[dict]:
@@ -202,6 +202,9 @@ class CoverageCsvView(ReadAccessMixin, View):
         filterset = CoverageCriterionFilterSet(
             coverage_filter_data(request.GET), queryset=coverage_in_force(timezone.localdate())
         )
+        if errors := filter_errors(filterset):
+            # Without the refused filter the download would hold more than the reader asked for.
+            return HttpResponseBadRequest("\n".join(errors) + "\n", content_type="text/plain; charset=utf-8")
         lines = self.lines(in_code_order(filterset.qs))
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="policyhub-coverage-{timezone.localdate()}.csv"'

@@ -7,6 +7,7 @@ brief), `payers.views` (payers, coverage, gaps).
 """
 
 from django import forms
+from django.forms.utils import pretty_name
 from django.views.generic import ListView
 
 from policyhub.access import ReadAccessMixin
@@ -36,6 +37,23 @@ def filter_fields(filterset, labels: dict[str, str], options: dict[str, list] | 
         elif isinstance(field.widget, forms.Select):
             field.widget.choices = [ANY, *(choice for choice in field.choices if choice[0] != "")]
     return [form[name] for name in labels]
+
+
+def filter_errors(filterset, leave_out=()) -> list[str]:
+    """The FilterSet's errors as "Label: message" lines, but for the fields in `leave_out`.
+
+    A filter refused is left out of the list (django-filter filters by the valid ones): a page says
+    why, also for a filter its panel does not show (`?q=` in a link), and a download refuses to start.
+    """
+    lines = []
+    for name, messages in filterset.errors.items():
+        if name in leave_out:
+            continue
+        label = filterset.form.fields[name].label
+        if not label or label == "[invalid name]":  # django-filter's label for a filter by method
+            label = pretty_name(name)
+        lines.extend(f"{label}: {message}" for message in messages)
+    return lines
 
 
 class FilteredListView(ReadAccessMixin, ListView):
@@ -69,5 +87,9 @@ class FilteredListView(ReadAccessMixin, ListView):
     def get_context_data(self, **kwargs):
         applied = sum(1 for field in self.filter_fields if field.value() not in (None, "", [], ()))
         return super().get_context_data(
-            filterset=self.filterset, filter_fields=self.filter_fields, active_filter_count=applied, **kwargs
+            filterset=self.filterset,
+            filter_fields=self.filter_fields,
+            active_filter_count=applied,
+            other_filter_errors=filter_errors(self.filterset, leave_out=[field.name for field in self.filter_fields]),
+            **kwargs,
         )

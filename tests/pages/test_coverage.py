@@ -109,6 +109,33 @@ def test_csv_holds_what_the_matrix_shows(reader_client, aetna_covers_93590):
     ]
 
 
+def test_refused_filters_are_named_on_the_page(reader_client, demo):
+    """A filter the page cannot use is left out, and the page says which and why, also one its panel
+    does not show (a search in a link)."""
+    page = reader_client.get("/coverage/?q=ab").content.decode()
+    assert "Search: Enter at least 3 characters to search coverage criteria (it has 2)." in page
+    assert matrix(reader_client, "q=ab") == matrix(reader_client)
+    page = reader_client.get("/coverage/?effective_on=2024-02-30").content.decode()
+    assert "Effective on: Enter a valid date." in page
+    assert "field-error" not in reader_client.get("/coverage/?q=TEE").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("q=ab", "Search: Enter at least 3 characters to search coverage criteria (it has 2)."),
+        ("coverage_status=maybe", "Coverage status: Select a valid choice. maybe is not one of the available choices."),
+    ],
+)
+def test_csv_refuses_filters_it_cannot_use(reader_client, demo, query, message):
+    """A download with a filter it cannot use answers 400 naming it: without that filter it would hold
+    more than the reader asked for."""
+    response = reader_client.get(f"/coverage/coverage.csv?{query}")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.content.decode() == message + "\n"
+
+
 def test_csv_keeps_formulas_as_text(reader_client, db):
     """A descriptor starting with '=' is written so spreadsheet programs do not run it."""
     CoverageCriterionFactory(code=BillingCodeFactory(short_descriptor='=HYPERLINK("http://x")'))
