@@ -29,7 +29,8 @@ from payers.selectors import (
     tracked_payers,
 )
 from policyhub.access import ReadAccessMixin
-from policyhub.remembered import RememberedCountPaginator, newest_change, remembered
+from policyhub.paginators import RememberedCountPaginator
+from policyhub.remembered import newest_change, remembered
 from policyhub.spreadsheets import formula_safe
 from policyhub.views import FilteredListView, filter_errors
 

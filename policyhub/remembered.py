@@ -18,11 +18,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from functools import cached_property
 from typing import TypeVar
 
 from django.core.exceptions import EmptyResultSet
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
 from policyhub import changelog
@@ -89,17 +87,3 @@ def remembered(
         while len(_memory) > MAX_ENTRIES:
             _memory.popitem(last=False)
     return value
-
-
-class RememberedCountPaginator(Paginator):
-    """A paginator whose total is `remembered` at the change position `as_of` (published data only;
-    without a position it counts every time)."""
-
-    def __init__(self, object_list, per_page, *args, as_of: AsOf | None = None, key: Hashable | None = None, **kwargs):
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self.as_of = as_of
-        self.key = key  # what stands for `object_list` in the memory (see `remembered`); None: its SQL
-
-    @cached_property
-    def count(self) -> int:
-        return remembered(self.object_list, QuerySet.count, as_of=self.as_of, key=self.key)

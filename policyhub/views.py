@@ -11,7 +11,8 @@ from django.forms.utils import pretty_name
 from django.views.generic import ListView
 
 from policyhub.access import ReadAccessMixin
-from policyhub.remembered import RememberedCountPaginator, newest_change
+from policyhub.paginators import RememberedCountPaginator
+from policyhub.remembered import newest_change
 from policyhub.widgets import QuickSelect
 
 ANY = ("", "Any")
