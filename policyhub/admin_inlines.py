@@ -10,6 +10,7 @@ from policyhub.choices import WorkflowState
 from policyhub.forms import EDIT_FIELDS, VersionedModelForm
 from policyhub.models import ReviewedModel
 from policyhub.versioning import obj_label
+from policyhub.widgets import HeldAutocompleteSelect, HeldAutocompleteSelectMultiple, HeldSelectionMixin, held_rows
 from policyhub.workflow import PENDING_STATES, publish_permission
 
 # Curators paste policy links without a scheme; they are https (Django 6 will assume so too).
@@ -43,6 +44,11 @@ class CuratedInlineFormSet(BaseInlineFormSet):
         if self.instance.pk is not None:
             # Django sets only the parent's id; rows whose __str__ names the parent would query it each.
             setattr(form.instance, self.fk.name, self.instance)
+        for name, field in form.fields.items():
+            # The pickers label their selection from the rows the inline's queryset loaded with the row.
+            widget = getattr(field.widget, "widget", field.widget)  # inside the admin's wrapper
+            if isinstance(widget, HeldSelectionMixin):
+                widget.held = held_rows(form.instance, name)
         return form
 
     def kept_rows(self):
@@ -114,6 +120,16 @@ class CuratedInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         formset.user = request.user
         return formset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = HeldAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = HeldAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class ReviewedPartInline(CuratedInline):
