@@ -81,7 +81,7 @@ def test_every_page_by_key_is_the_page_offset_gives(reader_client, many_rows, mo
 def test_a_deep_page_skips_its_rows_by_key_alone(reader_client, many_rows, monkeypatch):
     """The statement that walks past the skipped codes selects their key only, not their summaries
     (each code's criteria and open gaps counted: at 1M criteria the last page of /codes/ counted
-    20,000 codes', 0.75 s); the page's rows are then read by key."""
+    20,000 codes', 0.82 s); the page's rows are then read by key."""
     monkeypatch.setattr(RememberedCountPaginator, "NARROW_FROM", PAGE_SIZE)
     with CaptureQueriesContext(connection) as queries:
         assert reader_client.get("/codes/?page=3").status_code == 200
