@@ -73,10 +73,11 @@ def test_every_filter_and_pagination_parameter_is_documented(schema, path, views
 
 
 def test_criteria_search_documents_its_shortest_term(schema):
-    """Clients read from the schema that the criteria's `q` needs three characters (shorter answers 400)."""
+    """Clients read from the schema that the criteria's `q` needs three letters or digits in a row
+    (shorter answers 400)."""
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/coverage-criteria/"]["get"]["parameters"]}
     assert parameters["q"]["schema"] == {"type": "string", "minLength": 3}
-    assert "at least 3 characters" in parameters["q"]["description"]
+    assert "at least 3 letters or digits in a row" in parameters["q"]["description"]
 
 
 def test_code_brief_has_an_example(schema):

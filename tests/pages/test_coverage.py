@@ -113,7 +113,7 @@ def test_refused_filters_are_named_on_the_page(reader_client, demo):
     """A filter the page cannot use is left out, and the page says which and why, also one its panel
     does not show (a search in a link)."""
     page = reader_client.get("/coverage/?q=ab").content.decode()
-    assert "Search: Enter at least 3 characters to search coverage criteria (it has 2)." in page
+    assert "Search: Enter at least 3 letters or digits in a row to search coverage criteria." in page
     assert matrix(reader_client, "q=ab") == matrix(reader_client)
     page = reader_client.get("/coverage/?effective_on=2024-02-30").content.decode()
     assert "Effective on: Enter a valid date." in page
@@ -123,7 +123,7 @@ def test_refused_filters_are_named_on_the_page(reader_client, demo):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("q=ab", "Search: Enter at least 3 characters to search coverage criteria (it has 2)."),
+        ("q=ab", "Search: Enter at least 3 letters or digits in a row to search coverage criteria."),
         ("coverage_status=maybe", "Coverage status: Select a valid choice. maybe is not one of the available choices."),
     ],
 )
