@@ -146,11 +146,11 @@ class CappedCountPaginator(RememberedCountPaginator):
         return number
 
     def page(self, number):
+        if self.count_is_exact:
+            return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
-        if self.count_is_exact:
-            return super().page(number)
         page = EstimatedPage(self.rows(bottom, top), number, self)
         if number > 1 and not page.object_list:
             raise EmptyPage(self.error_messages["no_results"])

@@ -55,7 +55,7 @@ def page(client, code) -> tuple[str, int]:
 
 def test_the_code_page_reads_as_much_for_eight_criteria_as_for_two(login, editor):
     """Before, each criterion's pickers added three or four statements (a code with 50 criteria ran
-    217 statements, 0.77 s at 1M criteria; now 25)."""
+    217 statements, 0.77 s at 1M criteria; now 16)."""
     client = login(editor)
     two = code_with_criteria("93501", 2)
     page(client, two)  # the first page of a process also reads content types, once
@@ -91,7 +91,7 @@ def save(client, code, **changes):
 def test_saving_the_code_page_reads_as_much_for_eight_criteria_as_for_two(login, editor):
     """A curator changes the code's descriptor on a page listing its criteria: the rows sent back
     unchanged are neither validated again nor saved (before, about 20 statements a row: 1,059 for a
-    code with 50 criteria at 1M, 0.72 s; now 59, 0.19 s)."""
+    code with 50 criteria at 1M, 0.72 s; now 51, 0.18 s)."""
     client = login(editor)
     two, eight = code_with_criteria("93501", 2), code_with_criteria("93502", 8)
     versions = dict(CoverageCriterion.objects.values_list("pk", "version"))
