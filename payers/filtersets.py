@@ -3,8 +3,6 @@
 Related filters come in pairs: `payer` by slug for people, `payer_id` by key for systems.
 """
 
-import re
-
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -40,12 +38,14 @@ from payers.models import (
 )
 from payers.selectors import published_gaps
 from policyhub.filtersets import (
+    TRIGRAM_RUN,
     BaseFilterSet,
     BooleanFilter,
     CodeListFilter,
     KeyMultipleChoiceFilter,
     UtcDateTimeFilter,
     matching_keys,
+    trigram_searchable,
 )
 
 
@@ -185,10 +185,9 @@ class PolicyDocumentFilterSet(BaseFilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value) | Q(payer__name__icontains=value))
 
 
-# Criteria text is found through a trigram index (pg_trgm), which needs three letters or digits in a
-# row to use: a shorter term, or one of signs only (`%%%`, `___`), read all 1M criteria, 1.2-1.4 s in
-# the API and 9 s on the coverage page.
-SEARCH_CRITERIA_AT_LEAST = 3
+# Criteria text is found through a trigram index (`trigram_searchable`): a shorter term, or one of
+# signs only (`%%%`, `___`), read all 1M criteria, 1.2-1.4 s in the API and 9 s on the coverage page.
+SEARCH_CRITERIA_AT_LEAST = TRIGRAM_RUN
 SEARCH_CRITERIA_HELP = (
     f"Free-text search: a billing code, or at least {SEARCH_CRITERIA_AT_LEAST} letters or digits in a row of "
     "a payer's name, a policy number or the criteria's text."
@@ -197,7 +196,7 @@ SEARCH_CRITERIA_HELP = (
 
 def searchable_criteria_term(value: str) -> None:
     """Refuse a criteria search that no trigram index can find (`SEARCH_CRITERIA_AT_LEAST`)."""
-    if not re.search(rf"[^\W_]{{{SEARCH_CRITERIA_AT_LEAST}}}", value):
+    if not trigram_searchable(value):
         raise ValidationError(
             f"Enter at least {SEARCH_CRITERIA_AT_LEAST} letters or digits in a row to search coverage criteria.",
             code="unsearchable",

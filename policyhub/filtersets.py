@@ -2,6 +2,7 @@
 
 import contextlib
 import datetime
+import re
 
 import django_filters
 from django import forms
@@ -77,6 +78,16 @@ def matching_keys(queryset: QuerySet) -> list | QuerySet:
     """
     keys = list(queryset.values_list("pk", flat=True)[: MATCHING_KEYS_AT_MOST + 1])
     return keys if len(keys) <= MATCHING_KEYS_AT_MOST else queryset.values("pk")
+
+
+# A trigram index (pg_trgm) finds text containing a term only when the term holds this many letters
+# or digits in a row: a shorter term, or one of signs only (`%%%`), reads every row of the table.
+TRIGRAM_RUN = 3
+
+
+def trigram_searchable(term: str) -> bool:
+    """Whether a trigram index can find `term` inside a text column (`TRIGRAM_RUN`)."""
+    return re.search(rf"[^\W_]{{{TRIGRAM_RUN}}}", term) is not None
 
 
 def crosses_to_many(model, path: str) -> bool:
