@@ -2,6 +2,7 @@
 matrix (and its CSV), the follow-up gap worklist and one gap's page."""
 
 import csv
+from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
@@ -13,7 +14,7 @@ from django.views.generic import DetailView, View
 
 from codes.models import BillingCode
 from codes.selectors import code_categories
-from payers.choices import OPEN_GAP_STATUSES, GapCategory
+from payers.choices import OPEN_GAP_STATUSES, CoverageStatus, GapCategory, PayerKind, PriorAuth
 from payers.filtersets import CoverageCriterionFilterSet, FollowUpGapFilterSet, PayerFilterSet
 from payers.models import Payer
 from payers.selectors import (
@@ -183,21 +184,33 @@ def in_code_order(criteria, codes_per_query: int = 500):
 class CoverageCsvView(ReadAccessMixin, View):
     """Every criterion the coverage matrix shows under the same filters (all its pages), one CSV row each."""
 
-    HEADER = [
-        "code",
-        "code system",
-        "descriptor",
-        "category",
-        "payer",
-        "payer kind",
-        "coverage status",
-        "prior authorization",
-        "prior authorization delegate",
-        "source policy",
-        "effective start",
-        "effective end",
-        "last verified",
-    ]
+    # Header and the value each column is written from, read as plain values: building each
+    # criterion with its code, payer and policy was most of a full export's time (1M data set:
+    # 259,188 criteria in force, 32 s).
+    COLUMNS = {
+        "code": "code__code",
+        "code system": "code__system",
+        "descriptor": "code__short_descriptor",
+        "category": "code__category",
+        "payer": "payer__name",
+        "payer kind": "payer__kind",
+        "coverage status": "coverage_status",
+        "prior authorization": "prior_auth",
+        "prior authorization delegate": "prior_auth_delegate",
+        "source policy": "policy__number",
+        "effective start": "effective_start",
+        "effective end": "effective_end",
+        "last verified": "last_verified",
+    }
+    # Columns written with their choice's label, as the pages show them.
+    LABELS = {
+        "payer kind": dict(PayerKind.choices),
+        "coverage status": dict(CoverageStatus.choices),
+        "prior authorization": dict(PriorAuth.choices),
+    }
+    # Rows sent to the server in one piece: one write per row made a full export a quarter of a
+    # million writes.
+    ROWS_PER_WRITE = 500
 
     def get(self, request):
         filterset = CoverageCriterionFilterSet(
@@ -206,31 +219,26 @@ class CoverageCsvView(ReadAccessMixin, View):
         if errors := filter_errors(filterset):
             # Without the refused filter the download would hold more than the reader asked for.
             return HttpResponseBadRequest("\n".join(errors) + "\n", content_type="text/plain; charset=utf-8")
-        lines = self.lines(in_code_order(filterset.qs))
+        lines = self.lines(in_code_order(filterset.qs.values_list(*self.COLUMNS.values())))
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="policyhub-coverage-{timezone.localdate()}.csv"'
         return response
 
-    def lines(self, criteria):
+    def lines(self, rows):
         writer = csv.writer(_Echo())
-        yield writer.writerow(self.HEADER)
-        for c in criteria:
-            row = [
-                c.code.code,
-                c.code.system,
-                c.code.short_descriptor,
-                c.code.category,
-                c.payer.name,
-                c.payer.get_kind_display(),
-                c.get_coverage_status_display(),
-                c.get_prior_auth_display(),
-                c.prior_auth_delegate,
-                c.policy.number if c.policy_id else "",
-                c.effective_start,
-                c.effective_end,
-                c.last_verified,
-            ]
-            yield writer.writerow([csv_safe(value) for value in row])
+        labels = [self.LABELS.get(header) for header in self.COLUMNS]
+        yield writer.writerow(self.COLUMNS)
+        rows = iter(rows)
+        while chunk := list(islice(rows, self.ROWS_PER_WRITE)):
+            yield "".join(
+                writer.writerow(
+                    [
+                        csv_safe(label.get(value, value) if label else value)
+                        for label, value in zip(labels, row, strict=True)
+                    ]
+                )
+                for row in chunk
+            )
 
 
 class GapWorklistView(FilteredListView):

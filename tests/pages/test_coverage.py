@@ -2,13 +2,16 @@
 
 import csv
 import io
+from functools import partial
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from payers import views
 from payers.choices import CoverageStatus, PriorAuth
 from payers.models import CoverageCriterion
+from payers.views import CoverageCsvView
 from policyhub.changelog import assign_positions
 from policyhub.choices import WorkflowState
 from tests.factories import BillingCodeFactory, CoverageCriterionFactory, PayerFactory, PolicyDocumentFactory
@@ -140,6 +143,26 @@ def test_csv_keeps_formulas_as_text(reader_client, db):
     """A descriptor starting with '=' is written so spreadsheet programs do not run it."""
     CoverageCriterionFactory(code=BillingCodeFactory(short_descriptor='=HYPERLINK("http://x")'))
     assert download(reader_client)[1][2] == '\'=HYPERLINK("http://x")'
+
+
+def test_csv_rows_are_the_same_however_many_are_sent_at_once(reader_client, db, monkeypatch):
+    """Rows go to the server a few hundred at a time; cut into pieces of 3, 7 rows read in pieces of 2
+    codes come out whole, once each, in order, every payer kind, status and label written out."""
+    payers = [PayerFactory(name=name, kind=kind) for name, kind in (("Zeta", "medicaid"), ("Alpha", "medicare"))]
+    for n in range(7):
+        code = BillingCodeFactory(code=f"9{n:04d}")
+        for payer in payers[: 1 + n % 2]:
+            CoverageCriterionFactory(
+                code=code, payer=payer, coverage_status=CoverageStatus.values[n % 4], prior_auth=PriorAuth.values[n % 3]
+            )
+    whole = download(reader_client)
+    assert len(whole) == 1 + 10
+    assert {row[5] for row in whole[1:]} == {"Medicaid", "Medicare"}
+    assert {row[6] for row in whole[1:]} == {CoverageStatus(value).label for value in CoverageStatus.values[:4]}
+    assert {row[7] for row in whole[1:]} == {PriorAuth(value).label for value in PriorAuth.values[:3]}
+    monkeypatch.setattr(CoverageCsvView, "ROWS_PER_WRITE", 3)
+    monkeypatch.setattr(views, "in_code_order", partial(views.in_code_order, codes_per_query=2))
+    assert download(reader_client) == whole
 
 
 def test_download_link_carries_the_filters(reader_client, demo):
