@@ -122,6 +122,7 @@ class CoverageCriterionAdmin(CodeSearchMixin, GuardedImportExportMixin, Reviewed
     )
     list_filter = ("state", "coverage_status", "prior_auth", ("payer", GroupedFacetsRelatedFilter))
     search_fields = ("=code__code", "payer__name", "policy__number", "criteria")
+    trigram_fields = ("criteria",)
     list_select_related = ("code", "payer", "policy__payer")
     autocomplete_fields = ("code", "payer", "policy", "diagnosis_codes")
     fieldsets = (
