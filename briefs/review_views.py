@@ -36,7 +36,7 @@ def queue_view(request):
 
 def change_set_view(request, code):
     billing_code = get_object_or_404(BillingCode, code=code)
-    pending = change_set(billing_code)
+    pending = change_set(billing_code, compared=True)
     context = {
         **admin.site.each_context(request),
         "title": f"Change set of {billing_code.code}",

@@ -150,13 +150,32 @@ def authors(item: ReviewedModel) -> set[int]:
     Read from its history: the record that created it and every record whose content differs from
     the one before. Submitting and sending back change only workflow columns, so they do not count.
     """
-    names = [field.attname for field in content_fields(type(item))]
-    records = item.history.order_by("history_date", "history_id").values_list("history_user_id", *names)
-    who, previous = set(), None
-    for user_id, *content in records:
-        if content != previous and user_id is not None:
-            who.add(user_id)
-        previous = content
+    return authors_of(type(item), [item.pk])[item.pk]
+
+
+# Rows whose history `authors_of` reads in one statement.
+AUTHORS_READ_AT_ONCE = 500
+
+
+def authors_of(model: type[ReviewedModel], keys) -> dict[int, set[int]]:
+    """`authors` of each row of `model` in `keys`, their histories read together: the review queue
+    and a curator's drafts ask it of every pending row (one statement a row before: 2,000 drafts
+    took 2,000 statements on the admin's front page)."""
+    names = [field.attname for field in content_fields(model)]
+    key = model._meta.pk.attname
+    keys = list(keys)
+    who: dict[int, set[int]] = {pk: set() for pk in keys}
+    previous: dict[int, list] = {}
+    for start in range(0, len(keys), AUTHORS_READ_AT_ONCE):
+        records = (
+            model.history.filter(**{f"{key}__in": keys[start : start + AUTHORS_READ_AT_ONCE]})
+            .order_by(key, "history_date", "history_id")
+            .values_list(key, "history_user_id", *names)
+        )
+        for pk, user_id, *content in records:
+            if content != previous.get(pk) and user_id is not None:
+                who[pk].add(user_id)
+            previous[pk] = content
     return who
 
 
