@@ -178,9 +178,30 @@ def test_editor_previews_the_pending_draft_under_a_banner(staff_client, demo):
     _draft_revision()
     html = brief_html(staff_client, "93590")
     assert "A revised lead waiting for review." in page_text(html)
-    banner = html[html.index('class="banner banner-draft"') : html.index("</div>", html.index("banner-draft"))]
+    banner = _banner(html)
     assert "Draft" in page_text(banner)
     assert "previewing the in review version" in page_text(banner)
+
+
+def _banner(html: str) -> str:
+    return html[html.index('class="banner banner-draft"') : html.index("</div>", html.index("banner-draft"))]
+
+
+@pytest.mark.parametrize("code", ["93591", "93590"])
+def test_editor_previews_pending_criteria_under_a_banner_that_fits(staff_client, demo, code):
+    """Pending criteria alone, of a code with no brief (93591; that page answered 500, its banner
+    linking to a brief text that does not exist) or beside a published brief (93590, whose banner
+    offered to "edit the draft" of the published text): the banner speaks of the pending changes and
+    links to the code's change set."""
+    CoverageCriterionFactory(
+        code=BillingCode.objects.get(code=code), state=WorkflowState.DRAFT, criteria="A criterion not yet approved."
+    )
+    html = brief_html(staff_client, code)
+    assert "A criterion not yet approved." in page_text(html)
+    banner = _banner(html)
+    assert "previewing this code's pending changes" in page_text(banner)
+    assert f'href="/admin/review/{code}/"' in banner
+    assert "Edit the draft" not in banner
 
 
 def test_reader_never_sees_a_draft(reader_client, demo):
