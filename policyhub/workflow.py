@@ -230,7 +230,8 @@ def _past(transition: Transition) -> str:
 
 def _editor_reason(revision: ReviewedModel) -> str:
     """The latest reason an editor gave while drafting `revision` (not one this module wrote)."""
-    reasons = revision.history.exclude(history_change_reason__in=["", None]).order_by("-history_date", "-history_id")
+    # A save that gave no reason stores NULL, which `exclude(...__in=["", None])` lets through.
+    reasons = revision.history.filter(history_change_reason__gt="").order_by("-history_date", "-history_id")
     for text in reasons.values_list("history_change_reason", flat=True):
         if not text.startswith(AUTOMATIC_REASONS):
             return text

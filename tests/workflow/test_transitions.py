@@ -157,6 +157,26 @@ class TestRevisions:
         assert published.headline == "New headline" and published.state == WorkflowState.PUBLISHED
         assert not type(published)._base_manager.filter(pk=revision.pk).exists()
 
+    def test_a_revision_saved_without_a_reason_is_approved_with_the_editors_latest_reason(self, editor, reviewer):
+        """A save that gave no reason (stored as NULL: any save outside the admin's form) is passed
+        over; approving such a revision without a comment failed (an error instead of publishing)."""
+        published = CoverageCriterionFactory(state=WorkflowState.PUBLISHED, criteria="Old criteria")
+        revision = start_revision(item=published, by=editor, changes={"criteria": "New criteria"})
+        with_reason = reload(revision)
+        with_reason.criteria, with_reason._history_user = "Newer criteria", editor
+        with_reason._change_reason = "Payer's 2025 update"
+        with_reason.save()
+        without = reload(revision)
+        without.criteria, without._history_user = "Newest criteria", editor
+        without.save()
+        assert without.history.first().history_change_reason is None
+        submit_for_review(item=reload(revision), by=editor)
+
+        result = approve(item=reload(revision), by=reviewer)
+        assert result.criteria == "Newest criteria" and result.state == WorkflowState.PUBLISHED
+        reason = result.history.first().history_change_reason
+        assert reason == f"Revision #{revision.pk} approved by {reviewer}: Payer's 2025 update"
+
     def test_published_item_with_pending_revision_cannot_be_retired(self, editor, reviewer):
         published = CoverageCriterionFactory(state=WorkflowState.PUBLISHED)
         start_revision(item=published, by=editor, changes={"criteria": "New criteria"})
