@@ -276,10 +276,10 @@ def drafts_of(user) -> list[ChangeSet]:
     """Change sets with drafts `user` wrote or submitted (what they work on, and what was sent back)."""
     code_ids = set()
     for model, code_field in REVIEWED_PARTS.items():
-        drafts = model._base_manager.filter(state=WorkflowState.DRAFT)
+        drafts = model._base_manager.filter(state=WorkflowState.DRAFT).order_by()
         mine = _written_by(user, model, drafts.values_list("pk", "submitted_by_id", f"{code_field}_id"))
         code_ids.update(code for _, _, code in mine)
-    drafts = PolicyDocument._base_manager.filter(state=WorkflowState.DRAFT)
+    drafts = PolicyDocument._base_manager.filter(state=WorkflowState.DRAFT).order_by()
     mine = _written_by(user, PolicyDocument, drafts.values_list("pk", "submitted_by_id"))
     code_ids.update(code for _, code in _citing([pk for pk, _ in mine]))
     return change_sets(BillingCode.objects.filter(pk__in=code_ids))
@@ -310,10 +310,11 @@ def approval_refusal(pending: ChangeSet, user) -> Exception | None:
             f"{pending.code.code} still has {len(pending.drafts)} draft(s) not submitted; "
             "a change set is approved whole."
         )
-    wrote = {}
+    models = {type(item) for item in pending.in_review}
+    wrote = {
+        model: authors_of(model, [item.pk for item in pending.in_review if type(item) is model]) for model in models
+    }
     for item in pending.in_review:
-        if type(item) not in wrote:
-            wrote[type(item)] = authors_of(type(item), [i.pk for i in pending.in_review if type(i) is type(item)])
         if item.submitted_by_id == user.pk or user.pk in wrote[type(item)][item.pk]:
             return PermissionDenied(
                 f"You wrote or submitted part of the change set of {pending.code.code} "
