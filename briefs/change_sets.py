@@ -32,12 +32,11 @@ from policyhub.models import ReviewedModel
 from policyhub.versioning import FieldChange, display_value
 from policyhub.workflow import (
     PENDING_STATES,
+    Transition,
     WorkflowError,
-    approve,
+    apply_to_each,
     authors_of,
     content_fields,
-    send_back,
-    submit_for_review,
 )
 
 # The reviewed parts of a brief, in the order the brief prints them, each with the field naming its
@@ -298,8 +297,7 @@ def submit_change_set(*, code: BillingCode, by) -> ChangeSet:
     pending = change_set(code)
     if not pending.drafts:
         raise WorkflowError(f"{code.code} has no draft to submit.")
-    for item in pending.drafts:
-        submit_for_review(item=item, by=by)
+    apply_to_each(transition=Transition.SUBMIT, items=pending.drafts, by=by)
     return change_set(code)
 
 
@@ -334,7 +332,7 @@ def approve_change_set(*, code: BillingCode, by, reason: str = "") -> list[Revie
         raise problem
     # Cited documents first: a criterion is approved only once what it cites is published.
     ordered = sorted(pending.in_review, key=lambda item: not isinstance(item, PolicyDocument))
-    return [approve(item=item, by=by, reason=reason) for item in ordered]
+    return apply_to_each(transition=Transition.APPROVE, items=ordered, by=by, comment=reason)
 
 
 @transaction.atomic
@@ -343,6 +341,5 @@ def send_back_change_set(*, code: BillingCode, by, comment: str) -> ChangeSet:
     pending = change_set(code)
     if not pending.in_review:
         raise WorkflowError(f"{code.code} has nothing in review.")
-    for item in pending.in_review:
-        send_back(item=item, by=by, comment=comment)
+    apply_to_each(transition=Transition.SEND_BACK, items=pending.in_review, by=by, comment=comment)
     return change_set(code)

@@ -20,6 +20,7 @@ from policyhub.workflow import (
     TRANSITIONS,
     WORKFLOW_FIELDS,
     Transition,
+    apply_to_each,
     apply_transition,
     pending_revision,
     publish_permission,
@@ -184,19 +185,10 @@ class ReviewedAdmin(CuratedAdmin):
         if transition == Transition.SEND_BACK and not request.POST.get("comment", "").strip():
             return self._ask_for_comment(request, queryset, transition)
         items = list(queryset.order_by("pk"))
-        refused = []
-        with transaction.atomic():
-            for item in items:
-                try:
-                    apply_transition(
-                        transition=transition, item=item, by=request.user, comment=request.POST.get("comment", "")
-                    )
-                except (PermissionDenied, ValidationError, StaleVersion) as error:
-                    refused.extend(error_messages(error))
-            if refused:
-                transaction.set_rollback(True)
-        if refused:
-            self.message_user(request, "Nothing was changed. " + " ".join(refused), messages.ERROR)
+        try:
+            apply_to_each(transition=transition, items=items, by=request.user, comment=request.POST.get("comment", ""))
+        except ValidationError as error:
+            self.message_user(request, "Nothing was changed. " + " ".join(error_messages(error)), messages.ERROR)
         else:
             name, verb = (self.opts.verbose_name, "was") if len(items) == 1 else (self.opts.verbose_name_plural, "were")
             self.message_user(request, f"{len(items)} {name} {verb} {transition.outcome}.", messages.SUCCESS)

@@ -9,6 +9,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import timedelta
 
 from django.conf import settings
@@ -93,21 +94,30 @@ class TimeStampedModel(models.Model):
     class Meta:
         abstract = True
 
-    def validate_constraints(self, exclude=None):
+    def validate_constraints(self, exclude=None, *, stored: Collection[str] = ()):
         """Django's constraint validation, with each check constraint given only the columns it names.
 
         Django checks a CheckConstraint with one query that carries every column of the row as a
         parameter; for a billing code (thirty columns, several checks) that query building was half
         of an admin import's time per row. The verdict is the same: the check reads nothing else.
+
+        `stored`: fields whose values the caller read from a stored row and has not changed. A check
+        constraint that names nothing else held when the database stored them, so it is not asked
+        again (a savepoint and a query each: a workflow transition validates every row it moves,
+        2,000 in one admin action). Unique constraints are always checked: other rows change.
         """
         exclude = set(exclude or ())
         errors = {}
         using = router.db_for_write(type(self), instance=self)
         for model_class, constraints in self.get_constraints():
+            every = {field.name for field in model_class._meta.local_concrete_fields} | {"pk"}
             for constraint in constraints:
                 narrowed = exclude
                 if isinstance(constraint, models.CheckConstraint) and isinstance(constraint.condition, Q):
-                    narrowed = exclude | unnamed_columns(model_class, constraint.condition)
+                    unnamed = unnamed_columns(model_class, constraint.condition)
+                    if unnamed and every - unnamed <= set(stored):
+                        continue
+                    narrowed = exclude | unnamed
                 try:
                     constraint.validate(model_class, self, exclude=narrowed, using=using)
                 except ValidationError as error:

@@ -16,11 +16,12 @@ revision row; both steps stay in history. Lives in `policyhub` because `codes` (
 `payers` (criteria) share it, and `codes` must not import `payers`.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from policyhub import changelog
 from policyhub.choices import WorkflowState
 from policyhub.models import ReviewedModel
 from policyhub.versioning import StaleVersion, obj_label, save_versioned
@@ -110,8 +111,11 @@ def pending_revision(item: ReviewedModel) -> ReviewedModel | None:
     )
 
 
-def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception | None:
-    """Why `user` may not apply `transition` to `item` now (PermissionDenied or WorkflowError), or None."""
+def refusal(transition: Transition, *, item: ReviewedModel, user, wrote: set[int] | None = None) -> Exception | None:
+    """Why `user` may not apply `transition` to `item` now (PermissionDenied or WorkflowError), or None.
+
+    `wrote`: the item's `authors`, when the caller has read them with other rows' (`apply_to_each`).
+    """
     source, _target = TRANSITIONS[transition]
     label = obj_label(item)
     if not user.has_perm(required_permission(transition, type(item))):
@@ -124,7 +128,7 @@ def refusal(transition: Transition, *, item: ReviewedModel, user) -> Exception |
         )
     if transition == Transition.APPROVE and item.submitted_by_id is not None and item.submitted_by_id == user.pk:
         return PermissionDenied(f"You submitted {label} for review yourself; another reviewer must approve it.")
-    if transition == Transition.APPROVE and user.pk in authors(item):
+    if transition == Transition.APPROVE and user.pk in (authors(item) if wrote is None else wrote):
         return PermissionDenied(f"You wrote part of {label}; another reviewer must approve it.")
     if transition == Transition.APPROVE:
         unpublished = unpublished_citations(item)
@@ -238,10 +242,51 @@ def _editor_reason(revision: ReviewedModel) -> str:
     return ""
 
 
-def _check(transition: Transition, item: ReviewedModel, user) -> None:
-    problem = refusal(transition, item=item, user=user)
+def _check(transition: Transition, item: ReviewedModel, user, wrote: set[int] | None = None) -> None:
+    problem = refusal(transition, item=item, user=user, wrote=wrote)
     if problem is not None:
         raise problem
+
+
+def _validate(item: ReviewedModel) -> None:
+    """`item.full_clean()`, less what a transition cannot break, which Django would look up again.
+
+    A transition changes workflow columns only (approving a revision copies the revision's content
+    onto the published row): every content value it validates was read from a stored row. So a
+    reference whose only condition is that its target exists is not looked up (the database's
+    foreign key holds a stored row to that; the workflow's users are the acting one), and a check
+    constraint on content columns alone is not asked again (the database checked it on storing).
+    Each was a statement or three per row, a third of the time of approving 2,000 criteria at once.
+    `clean()`, field validation, unique constraints, references with conditions (a cited policy
+    must be current) and checks on workflow columns still run on every row.
+    """
+    errors: dict = {}
+    try:
+        item.full_clean(exclude=_settled_references(type(item)), validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    # As `full_clean` does: a field already refused is not refused again by a constraint on it.
+    failed = {name for name in errors if name != NON_FIELD_ERRORS}
+    stored = {field.name for field in content_fields(type(item))}
+    for check in (
+        lambda: item.validate_unique(exclude=failed),
+        lambda: item.validate_constraints(exclude=failed, stored=stored),
+    ):
+        try:
+            check()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _settled_references(model: type[ReviewedModel]) -> set[str]:
+    """The foreign keys of `model` whose only condition is that the target exists."""
+    return {
+        field.name
+        for field in model._meta.concrete_fields
+        if field.many_to_one and not field.remote_field.limit_choices_to
+    }
 
 
 @transaction.atomic
@@ -251,15 +296,20 @@ def submit_for_review(*, item: ReviewedModel, by, expected_version: int | None =
     item.state = WorkflowState.IN_REVIEW
     item.submitted_by = by
     item.submitted_at = timezone.now()
-    item.full_clean()
+    _validate(item)
     save_versioned(item, expected_version=expected_version, by=by, reason="Submitted for review")
     return item
 
 
 @transaction.atomic
-def approve(*, item: ReviewedModel, by, reason: str = "", expected_version: int | None = None) -> ReviewedModel:
-    """In review -> published. Returns the published row: for a revision, the row it revised."""
-    _check(Transition.APPROVE, item, by)
+def approve(
+    *, item: ReviewedModel, by, reason: str = "", expected_version: int | None = None, wrote: set[int] | None = None
+) -> ReviewedModel:
+    """In review -> published. Returns the published row: for a revision, the row it revised.
+
+    `wrote`: the item's `authors`, when the caller has read them with other rows' (`apply_to_each`).
+    """
+    _check(Transition.APPROVE, item, by, wrote)
     if expected_version is not None and expected_version != item.version:
         raise StaleVersion(item, expected_version)
     if item.revision_of_id:
@@ -268,7 +318,7 @@ def approve(*, item: ReviewedModel, by, reason: str = "", expected_version: int 
     item.reviewed_by = by
     item.reviewed_at = timezone.now()
     item.review_comment = ""
-    item.full_clean()
+    _validate(item)
     approval = f"Approved by {by}" + (f": {reason}" if reason else "")
     save_versioned(item, expected_version=expected_version, by=by, reason=reason_text(approval))
     return item
@@ -292,7 +342,7 @@ def _apply_revision(revision: ReviewedModel, *, by, reason: str) -> ReviewedMode
     published.reviewed_by = by
     published.reviewed_at = timezone.now()
     published.review_comment = ""
-    published.full_clean()
+    _validate(published)
     why = f"Revision #{revision.pk} approved by {by}"
     extra = reason or _editor_reason(revision)
     if extra:
@@ -317,7 +367,7 @@ def send_back(*, item: ReviewedModel, by, comment: str, expected_version: int | 
     item.reviewed_by = by
     item.reviewed_at = timezone.now()
     item.review_comment = comment
-    item.full_clean()
+    _validate(item)
     save_versioned(item, expected_version=expected_version, by=by, reason=reason_text(f"Sent back: {comment}"))
     return item
 
@@ -329,7 +379,7 @@ def retire(*, item: ReviewedModel, by, reason: str = "", expected_version: int |
     item.state = WorkflowState.RETIRED
     item.reviewed_by = by
     item.reviewed_at = timezone.now()
-    item.full_clean()
+    _validate(item)
     save_versioned(
         item,
         expected_version=expected_version,
@@ -340,15 +390,53 @@ def retire(*, item: ReviewedModel, by, reason: str = "", expected_version: int |
 
 
 def apply_transition(
-    *, transition: Transition, item: ReviewedModel, by, comment: str = "", expected_version: int | None = None
+    *,
+    transition: Transition,
+    item: ReviewedModel,
+    by,
+    comment: str = "",
+    expected_version: int | None = None,
+    wrote: set[int] | None = None,
 ) -> ReviewedModel:
     """Run `transition` by name (admin buttons and actions); `comment` is the reason or the review comment."""
     if transition == Transition.SUBMIT:
         return submit_for_review(item=item, by=by, expected_version=expected_version)
     if transition == Transition.APPROVE:
-        return approve(item=item, by=by, reason=comment, expected_version=expected_version)
+        return approve(item=item, by=by, reason=comment, expected_version=expected_version, wrote=wrote)
     if transition == Transition.SEND_BACK:
         return send_back(item=item, by=by, comment=comment, expected_version=expected_version)
     if transition == Transition.RETIRE:
         return retire(item=item, by=by, reason=comment, expected_version=expected_version)
     raise ValueError(f"Unknown transition {transition!r}")
+
+
+def apply_to_each(*, transition: Transition, items, by, comment: str = "") -> list[ReviewedModel]:
+    """`apply_transition` to every item in one transaction, all or none (the admin's list actions).
+
+    When any item is refused nothing changes, and the `WorkflowError` says every refusal, a
+    sentence per item and problem: the curator mends them all before trying again, not one per try. What the
+    checks need of every item is read at once (the histories that say who wrote each one), and the
+    change log's entries are written together at the end: approving 2,000 criteria with the admin's
+    action took 34 s on the 1M data set, one statement after another.
+    """
+    items = list(items)
+    wrote: dict[tuple[type, int], set[int]] = {}
+    if transition == Transition.APPROVE:
+        for model in {type(item) for item in items}:
+            keys = [item.pk for item in items if type(item) is model]
+            wrote.update(((model, pk), users) for pk, users in authors_of(model, keys).items())
+    done, refused = [], []
+    with transaction.atomic(), changelog.deferred():
+        for item in items:
+            try:
+                done.append(
+                    apply_transition(
+                        transition=transition, item=item, by=by, comment=comment, wrote=wrote.get((type(item), item.pk))
+                    )
+                )
+            except (PermissionDenied, ValidationError, StaleVersion) as error:
+                refused.extend(error.messages if isinstance(error, ValidationError) else [str(error)])
+        if refused:
+            # One sentence per problem: a missing comment is the same for every item.
+            raise WorkflowError(list(dict.fromkeys(refused)))
+    return done

@@ -169,7 +169,8 @@ class CoverageCriterion(ReviewedModel):
         if self.effective_start and self.effective_end and self.effective_end < self.effective_start:
             errors["effective_end"] = "The effective end date cannot be before the start date."
         elif self.code_id and self.payer_id and self.state != WorkflowState.RETIRED:
-            clash = self.overlapping().first()
+            # Their newest first, as the model's ordering would give, without joining code and payer to sort.
+            clash = self.overlapping().order_by("-effective_start", "pk").first()
             if clash:
                 errors[NON_FIELD_ERRORS] = (
                     f"{self.payer.name} already has a criterion for {self.code.code} in force "
