@@ -413,8 +413,8 @@ def apply_transition(
 def apply_to_each(*, transition: Transition, items, by, comment: str = "") -> list[ReviewedModel]:
     """`apply_transition` to every item in one transaction, all or none (the admin's list actions).
 
-    When any item is refused nothing changes, and the `WorkflowError` says every refusal, a
-    sentence per item and problem: the curator mends them all before trying again, not one per try. What the
+    When any item is refused nothing changes, and the `WorkflowError` says every refusal, a sentence
+    per item and problem: the curator mends them all before trying again, not one per try. What the
     checks need of every item is read at once (the histories that say who wrote each one), and the
     change log's entries are written together at the end: approving 2,000 criteria with the admin's
     action took 34 s on the 1M data set, one statement after another.

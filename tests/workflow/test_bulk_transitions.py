@@ -79,13 +79,21 @@ def test_approving_many_rows_reads_only_what_can_have_changed(editor, reviewer, 
 
 
 def test_every_approved_row_reaches_the_change_feed(editor, reviewer, login):
-    """The change log's entries are written together at the end of the action, one per row."""
+    """The change log's entries are written together at the end of the action, one per row, and say
+    what the row became (a retired row is removed from readers' copies)."""
     rows = in_review(3, by=editor)
     before = ChangeLogEntry.objects.count()
     approve_with_the_action(login(reviewer), rows)
     written = ChangeLogEntry.objects.filter(resource="coverage-criteria").order_by("key")
     assert ChangeLogEntry.objects.count() == before + 3
     assert sorted(written.values_list("key", flat=True)) == sorted(str(row.pk) for row in rows)
+    assert set(written.values_list("action", flat=True)) == {"upserted"}
+
+    login(reviewer).post(
+        admin_url(CoverageCriterion, "changelist"), {"action": "workflow_retire", "_selected_action": [rows[0].pk]}
+    )
+    newest = ChangeLogEntry.objects.order_by("-pk").first()
+    assert (newest.key, newest.action) == (str(rows[0].pk), "removed")
 
 
 def test_a_refused_row_stops_the_whole_action_and_every_refusal_is_said(editor, reviewer, login):
