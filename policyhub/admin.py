@@ -5,9 +5,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -18,12 +19,13 @@ from policyhub import (
     admin_users,  # noqa: F401  (registers the user admin)
     admin_webhooks,  # noqa: F401  (registers the webhook admin)
 )
-from policyhub.admin_inlines import URL_FIELDS
+from policyhub.admin_inlines import URL_FIELDS, HeldAutocompleteFields
 from policyhub.choices import WorkflowState
 from policyhub.forms import (
     EDIT_FIELDS,
     ChangelistVersionedForm,
     CuratedModelForm,
+    is_key,
     model_field_names,
     versioned_form_class,
 )
@@ -67,7 +69,7 @@ class EstimatedCountPaginator(CappedCountPaginator):
         return super().counted
 
 
-class CuratedAdmin(SimpleHistoryAdmin):
+class CuratedAdmin(HeldAutocompleteFields, SimpleHistoryAdmin):
     """Base for every curated model: records who changed what and why, keeps history, and refuses
     saves based on an outdated version (change form, editable change list, inlines and actions)."""
 
@@ -141,7 +143,17 @@ class CuratedAdmin(SimpleHistoryAdmin):
         except (StaleVersion, ValidationError) as error:
             return self._refused(request, error)
 
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_key(self.model._meta.pk, unquote(object_id)):
+            # As the change page: "… with ID “abc” doesn't exist", not a 500 from simple-history's query.
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not is_key(self.model._meta.pk, unquote(object_id)):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not is_key(self.model.history.model._meta.pk, version_id):
+            raise Http404(f"No version “{version_id}” of this {self.opts.verbose_name}.")
         try:
             with transaction.atomic():
                 return super().history_form_view(request, object_id, version_id, extra_context)
@@ -149,7 +161,7 @@ class CuratedAdmin(SimpleHistoryAdmin):
             return self._refused(request, error)
 
     def response_action(self, request, queryset):
-        refusal = self._too_many_selected(request, queryset)
+        refusal = self._unknown_selection(request) or self._too_many_selected(request, queryset)
         stale = [] if refusal else self._stale_selection(request)
         if refusal or stale:
             self.message_user(
@@ -157,6 +169,21 @@ class CuratedAdmin(SimpleHistoryAdmin):
             )
             return HttpResponseRedirect(request.get_full_path())
         return super().response_action(request, queryset)
+
+    def _unknown_selection(self, request) -> str | None:
+        """Why the ticked rows cannot be rows of this list (a hand-made or damaged post), or None.
+
+        Django filters the list by the ticked keys as they come: "abc" for a numeric key was a 500.
+        """
+        if forms.BooleanField(required=False).clean(request.POST.get("select_across")):
+            return None  # "Select all" acts on the filtered list, whatever is ticked
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            if not is_key(self.model._meta.pk, value):
+                return (
+                    f"The selection holds “{value[:40]}”, which is not a {self.model._meta.verbose_name} of this "
+                    "list: reload the list and select again."
+                )
+        return None
 
     def _too_many_selected(self, request, queryset) -> str | None:
         """Why the selection is too large for one action (`ADMIN_ACTION_MAX_ROWS`), or None.

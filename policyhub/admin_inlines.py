@@ -139,7 +139,22 @@ class CuratedInlineFormSet(BaseInlineFormSet):
                 )
 
 
-class CuratedInline(admin.TabularInline):
+class HeldAutocompleteFields:
+    """Admin (or inline) whose autocomplete pickers are `HeldAutocompleteSelect`(`Multiple`): labelled
+    from rows already held, and a posted value that is not a key re-shows the form, not a 500."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = HeldAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = HeldAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class CuratedInline(HeldAutocompleteFields, admin.TabularInline):
     form = CuratedInlineForm
     formset = CuratedInlineFormSet
     formfield_overrides = URL_FIELDS
@@ -178,16 +193,6 @@ class CuratedInline(admin.TabularInline):
             fk_name,
             parent.pk,
         )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = HeldAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
-            kwargs["widget"] = HeldAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class ReviewedPartInline(CuratedInline):

@@ -2,6 +2,7 @@
 `policyhub.api.ErrorSerializer`), the site's HTML error pages elsewhere.
 
 - `handler404` / `handler500` in the root URLconf: unknown URLs and unhandled errors.
+- `NulCharacterMiddleware`: a NUL character in a page's address or form answers 400 saying where.
 - `ServiceUnavailableMiddleware`: a lost database, or a lost Redis where `CACHE_URL` names one (it
   holds the API tokens' request counts), answers 503 with `Retry-After` instead of a 500, so
   clients and load balancers retry rather than give up. So does a statement PostgreSQL cancelled
@@ -15,7 +16,7 @@ import sqlite3
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse, UnreadablePostError
 from django.shortcuts import render
 from django.views import defaults
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -172,3 +173,38 @@ class ServiceUnavailableMiddleware:
             return None
         logger.error("%s unavailable", SERVICES[service], exc_info=True, extra={"request": request})
         return service_unavailable(request, service)
+
+
+def nul_character_at(request: HttpRequest) -> str | None:
+    """Where a page's request holds a NUL character (U+0000), or None: "the address", or a
+    parameter's name. No text PolicyHub stores can hold one (PostgreSQL refuses it), so a filter or
+    a look-up with it failed deep in a query: a 500 on a code's page, the admin's list filters and
+    the review queue."""
+    if "\x00" in request.path:
+        return "the address"
+    # A form's fields (not its files): the CSRF check parses every form post anyway, so this adds no
+    # work, and a field that no form cleans (an admin action's comment) is covered too.
+    try:
+        sources = (request.GET, request.POST) if request.method == "POST" else (request.GET,)
+    except UnreadablePostError:
+        return None  # the client went away mid-post; the CSRF check answers it as Django does
+    for source in sources:
+        for name, values in source.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return f"“{name.replace(chr(0), '')[:60]}”"
+    return None
+
+
+class NulCharacterMiddleware:
+    """Answers 400 to a page or admin request holding a NUL character, saying where. The API's
+    parameters are checked by its own filters and paginators, which answer 400 per parameter."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api(request):
+            where = nul_character_at(request)
+            if where is not None:
+                return render(None, "400.html", {"where": where}, status=400)
+        return self.get_response(request)

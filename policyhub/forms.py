@@ -9,7 +9,7 @@ value back: only what the curator changed, or chose, is applied on top of the ot
 """
 
 from django import forms
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 
 from policyhub.choices import WorkflowState
 from policyhub.conflicts import rebuild_on_current
@@ -138,3 +138,13 @@ def model_field_names(form: forms.ModelForm) -> set[str]:
             continue
         names.add(name)
     return names
+
+
+def is_key(field, value) -> bool:
+    """Whether `value` (from a URL or a form) can be a value of the key `field`: a look-up with one
+    that cannot ("abc" for a number) raises instead of finding nothing, a 500 in Django's admin."""
+    try:
+        field.to_python(value)
+    except ValidationError:
+        return False
+    return True

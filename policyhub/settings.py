@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads a parameter into a query.
+    "policyhub.errors.NulCharacterMiddleware",
     # Above the session and auth middleware, which need the database too.
     "policyhub.errors.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -16,6 +16,8 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from policyhub.forms import is_key
+
 
 def _attributes(attrs: dict) -> str:
     """As django/forms/widgets/attrs.html: ` name="value"`, a bare ` name` for True, nothing for False.
@@ -63,10 +65,14 @@ class HeldSelectionMixin:
     held: list | None = None
 
     def optgroups(self, name, value, attr=None):
-        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
         remote = self.field.remote_field
         opts = remote.model._meta
-        key = opts.get_field(getattr(remote, "field_name", opts.pk.attname)).attname
+        target = opts.get_field(getattr(remote, "field_name", opts.pk.attname))
+        key = target.attname
+        # A posted value that cannot be a key ("abc" for a number) made Django's query raise: a 500 on
+        # a re-shown form instead of its "Select a valid choice" error. Such a value labels nothing.
+        value = [v for v in value if is_key(target, v)]
+        selected = {str(v) for v in value if str(v) not in self.choices.field.empty_values}
         held = {str(getattr(row, key)): row for row in self.held or ()}
         if self.held is None or not selected <= held.keys():
             return super().optgroups(name, value, attr)
