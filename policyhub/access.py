@@ -130,3 +130,17 @@ def lockout_response(request, original_response=None, credentials=None):
         "cooloff_minutes": round(cool_off.total_seconds() / 60) if cool_off else None,
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+# The length of the column django-axes keeps a failed login's username in (`AccessAttempt.username`).
+AXES_USERNAME_LENGTH = 255
+
+
+def attempted_username(request, credentials: dict | None = None) -> str | None:
+    """The username django-axes records for a login (its `AXES_USERNAME_CALLABLE`): what was typed,
+    as axes reads it, cut to the column it keeps it in. A longer one failed the insert: on
+    PostgreSQL, anyone could make the login pages answer 500. No username is that long (Django's
+    are at most 150 characters), so cutting it changes whose attempts are counted for nobody."""
+    field = settings.AXES_USERNAME_FORM_FIELD
+    username = credentials.get(field) if credentials else getattr(request, "data", request.POST).get(field)
+    return username[:AXES_USERNAME_LENGTH] if isinstance(username, str) else username

@@ -253,6 +253,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "policyhub.access.lockout_response"
+AXES_USERNAME_CALLABLE = "policyhub.access.attempted_username"
 
 LOGIN_URL = "login"
 # Reading pages, downloads and the API needs this permission: every role holds it (policyhub.access).

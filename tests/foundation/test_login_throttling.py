@@ -68,3 +68,15 @@ def test_limit_comes_from_settings(reader, settings):
     client = Client()
     assert log_in(client, "wrong").status_code == 200
     assert log_in(client, "wrong").status_code == 429
+
+
+@pytest.mark.parametrize("url", ["login", "admin:login"])
+def test_a_username_longer_than_any_is_refused_as_a_wrong_login(url):
+    """django-axes keeps a failed login's username in 255 characters: a longer one failed its insert,
+    a 500 for anyone on PostgreSQL. It is recorded cut to that length; the form answers as usual."""
+    typed = "x" * 300
+    response = Client(raise_request_exception=False).post(reverse(url), {"username": typed, "password": "wrong"})
+    assert response.status_code == 200
+    assert b"correct username and password" in response.content  # the admin's says "for a staff account"
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [typed[:255]]
+    assert list(AccessFailureLog.objects.values_list("username", flat=True)) == [typed[:255]]
