@@ -119,9 +119,17 @@ class HookCall:
 
 
 def read_hook_call(service: CdsService, body) -> HookCall:
-    """Check the call's shape, find its orders, coverage and payer; raises `HookRequestError`."""
+    """Check the call's shape, find its orders, coverage and payer; raises `HookRequestError`.
+
+    A part of the wrong JSON type (a number where FHIR has a list) is read as absent, as a missing
+    part is: an order without a code is skipped and said so, a Coverage without a payor finds none.
+    """
     if not isinstance(body, dict):
         raise HookRequestError("body", "Send a JSON object.")
+    nul = _nul_character_at(body)
+    if nul is not None:
+        # PostgreSQL keeps no NUL in text, nor in the call's audit record (jsonb): a 500 before.
+        raise HookRequestError(nul, "A NUL character (U+0000) is not allowed.")
     if body.get("hook") != service.hook:
         raise HookRequestError("hook", f"This service answers the {service.hook!r} hook.")
     if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
@@ -145,6 +153,36 @@ def read_hook_call(service: CdsService, body) -> HookCall:
     )
     call.question = _question(call) if call.payer else None
     return call
+
+
+def _nul_character_at(body: dict) -> str | None:
+    """Where the parsed call holds a NUL character, in a key or a string ("context.draftOrders.entry[0]
+    .resource.code.coding[0].code"), or None. Walked without recursion: the parser allows deep nests."""
+    stack: list[tuple[object, str]] = [(body, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str) and "\x00" in node:
+            return where or "body"
+        if isinstance(node, dict):
+            for key, value in node.items():
+                path = f"{where}.{key}" if where else str(key)
+                if "\x00" in key:
+                    return path.replace("\x00", "")
+                stack.append((value, path))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{index}]") for index, value in enumerate(node))
+    return None
+
+
+def _list(value) -> list:
+    """`value` where FHIR has a list (`coding`, `payor`, `contained`...), or [] for any other JSON type."""
+    return value if isinstance(value, list) else []
+
+
+def _reference(value) -> str:
+    """A `Reference` object's `reference`, or "" (also for a reference that is not a string)."""
+    reference = value.get("reference") if isinstance(value, dict) else None
+    return reference if isinstance(reference, str) else ""
 
 
 def _by_reference(resources: list) -> dict[str, dict]:
@@ -179,18 +217,18 @@ def _payor_identifiers(coverage: dict, prefetch: dict) -> list[tuple[str, str]]:
     """(system, value) of each Coverage.payor: its identifier, or the identifiers of the Organization it
     references (contained, or in the prefetch)."""
     organizations = {}
-    for resource in [*coverage.get("contained", []), *_prefetched_resources(prefetch)]:
+    for resource in [*_list(coverage.get("contained")), *_prefetched_resources(prefetch)]:
         if isinstance(resource, dict) and resource.get("resourceType") == "Organization":
             organizations[f"Organization/{resource.get('id')}"] = resource
             organizations[f"#{resource.get('id')}"] = resource
     identifiers = []
-    for payor in coverage.get("payor") or []:
+    for payor in _list(coverage.get("payor")):
         if not isinstance(payor, dict):
             continue
         found = [payor.get("identifier")] if isinstance(payor.get("identifier"), dict) else []
-        organization = organizations.get(payor.get("reference", ""))
+        organization = organizations.get(_reference(payor))
         if organization:
-            found += [i for i in organization.get("identifier") or [] if isinstance(i, dict)]
+            found += [i for i in _list(organization.get("identifier")) if isinstance(i, dict)]
         identifiers += [(str(i.get("system", "")), str(i["value"])) for i in found if i.get("value")]
     return identifiers
 
@@ -199,7 +237,7 @@ def _prefetched_resources(prefetch: dict) -> list:
     resources = []
     for value in prefetch.values():
         if isinstance(value, dict) and value.get("resourceType") == "Bundle":
-            resources += [e.get("resource") for e in value.get("entry") or [] if isinstance(e, dict)]
+            resources += [e.get("resource") for e in _list(value.get("entry")) if isinstance(e, dict)]
         elif isinstance(value, dict):
             resources.append(value)
     return resources
@@ -230,9 +268,9 @@ def _codings(concepts, system) -> list[str]:
         concepts = [concepts]
     return [
         str(coding["code"])
-        for concept in concepts or []
+        for concept in _list(concepts)
         if isinstance(concept, dict)
-        for coding in concept.get("coding") or []
+        for coding in _list(concept.get("coding"))
         if isinstance(coding, dict) and coding.get("code") and coding.get("system") in system
     ]
 
@@ -256,8 +294,8 @@ def _service_request_of(call: HookCall, appointment: dict) -> dict:
     """The first ServiceRequest an Appointment is `basedOn` that names a billing code (in the call's
     prefetch, or beside it in the context), or {}: appointment-book clients often book an order's
     service without repeating its code in `serviceType`."""
-    for based_on in appointment.get("basedOn") or []:
-        found = call.related.get(based_on.get("reference", "")) if isinstance(based_on, dict) else None
+    for based_on in _list(appointment.get("basedOn")):
+        found = call.related.get(_reference(based_on))
         if found and found.get("resourceType") == "ServiceRequest" and _codings(found.get("code"), BILLING_SYSTEMS):
             return found
     return {}

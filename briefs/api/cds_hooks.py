@@ -23,10 +23,21 @@ from briefs.coverage_facts import CoverageInputError
 from policyhub.api_renderers import JSONRenderer
 
 
+class HookJSONParser(JSONParser):
+    """DRF's JSON parser, refusing a body nested deeper than Python's `json` reads as it refuses any
+    unreadable body (400): `json` raises RecursionError there, which DRF let through as a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
+
+
 class CdsHooksView(APIView):
     authentication_classes = [CdsJwtAuthentication]
     permission_classes = [IsCdsClient]
-    parser_classes = [JSONParser]
+    parser_classes = [HookJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = []
 
