@@ -10,7 +10,6 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,24 +19,14 @@ from briefs.cds_response import hook_response
 from briefs.choices import AssertionChannel
 from briefs.coverage_check import check_coverage, record_assertion
 from briefs.coverage_facts import CoverageInputError
+from policyhub.api_parsers import JSONParser
 from policyhub.api_renderers import JSONRenderer
-
-
-class HookJSONParser(JSONParser):
-    """DRF's JSON parser, refusing a body nested deeper than Python's `json` reads as it refuses any
-    unreadable body (400): `json` raises RecursionError there, which DRF let through as a 500."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
 class CdsHooksView(APIView):
     authentication_classes = [CdsJwtAuthentication]
     permission_classes = [IsCdsClient]
-    parser_classes = [HookJSONParser]
+    parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = []
 

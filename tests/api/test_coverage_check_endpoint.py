@@ -100,3 +100,11 @@ def test_query_count_does_not_grow_with_the_order(api_client, check_world, djang
         )
     assert response.status_code == 200
     assert len(response.json()["items"]) == 5
+
+
+def test_a_body_nested_deeper_than_json_reads_is_a_400(api_client, check_world):
+    """Python's `json` raises RecursionError there, which DRF's parser let through as a 500."""
+    response = api_client.post(URL, b'{"a":' * 3000 + b"1" + b"}" * 3000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON parse error - the body is nested too deeply."
+    assert not CoverageAssertion.objects.exists()
