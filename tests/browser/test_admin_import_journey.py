@@ -99,7 +99,10 @@ def test_analyst_sees_what_a_release_changed(curator_page, live_server, screensh
     call_command("import_icd10cm", fixtures / "icd10cm_order_2031.txt", stdout=StringIO())
 
     page.goto(f"{live_server.url}/admin/codes/codesetrelease/")
-    page.get_by_role("link", name="ICD-10-CM FY2031").click()
+    # Waits for the release page to load: the field is found while the page still streams in, and
+    # on a busy machine its text was read half-written ("What the import changed: diagnosis codes").
+    with page.expect_navigation():
+        page.get_by_role("link", name="ICD-10-CM FY2031").click()
     changed = page.locator(".field-what_changed")
     assert "1 created, 1 updated, 1 with new descriptors, 8 unchanged, 1 terminated" in changed.inner_text()
     terminated = changed.locator("dt", has_text="terminated").locator("xpath=following-sibling::dd[1]")
